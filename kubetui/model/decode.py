@@ -130,7 +130,7 @@ def lenient_convert(obj: Any, record_type: type[R]) -> tuple[R | None, list[str]
 class _Envelope(msgspec.Struct):
     kind: str | None = None
     api_version: str | None = msgspec.field(default=None, name="apiVersion")
-    metadata: msgspec.Raw | None = None
+    metadata: msgspec.Raw = msgspec.Raw(b"null")
     items: list[msgspec.Raw] | None = None
 
 
@@ -184,6 +184,7 @@ def decode_pod_page(data: bytes) -> Page:
         meta = page.metadata or ListMeta()
         errors: list[str] = []
     except msgspec.ValidationError:
+        # A field of the wrong type somewhere: redo the page one item at a time.
         envelope = _decode_envelope(data)
         meta = _decode_list_meta(envelope.metadata)
         items, errors = [], []
@@ -193,7 +194,7 @@ def decode_pod_page(data: bytes) -> Page:
                 errors.append(f"item {index}: {notes[-1]}")
             else:
                 items.append(pod)
-    except msgspec.DecodeError as exc:
+    except msgspec.DecodeError as exc:  # after ValidationError, its subclass
         raise InputError(f"malformed JSON: {exc}") from None
     if may_hold_unsafe_text(data):
         for pod in items:
@@ -204,17 +205,15 @@ def decode_pod_page(data: bytes) -> Page:
 def _decode_envelope(data: bytes) -> _Envelope:
     try:
         return _ENVELOPE.decode(data)
-    except msgspec.DecodeError as exc:
-        raise InputError(f"malformed JSON: {exc}") from None
     except msgspec.ValidationError as exc:
         raise InputError(f"not a Kubernetes object or list: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise InputError(f"malformed JSON: {exc}") from None
 
 
-def _decode_list_meta(raw: msgspec.Raw | None) -> ListMeta:
-    if raw is None:
-        return ListMeta()
+def _decode_list_meta(raw: msgspec.Raw) -> ListMeta:
     try:
-        return _LIST_META.decode(raw)
+        return _LIST_META.decode(raw) if bytes(raw) != b"null" else ListMeta()
     except msgspec.ValidationError:
         return ListMeta()
 
@@ -261,10 +260,10 @@ def load_objects(data: bytes, source: str = "input") -> LoadedObjects:
 def _load_json(data: bytes, loaded: LoadedObjects, source: str) -> None:
     try:
         top = msgspec.json.decode(data, type=_Envelope | list[msgspec.Raw])
-    except msgspec.DecodeError as exc:
-        raise InputError(f"{source}: malformed JSON: {exc}") from None
     except msgspec.ValidationError:
         raise InputError(f"{source}: JSON is not a Kubernetes object or list") from None
+    except msgspec.DecodeError as exc:
+        raise InputError(f"{source}: malformed JSON: {exc}") from None
     if isinstance(top, list):
         items, list_kind = top, None
     elif top.items is not None:
@@ -279,7 +278,7 @@ def _load_json(data: bytes, loaded: LoadedObjects, source: str) -> None:
         if kind is None:
             try:
                 kind = _KIND.decode(raw).kind
-            except msgspec.DecodeError:
+            except msgspec.DecodeError:  # also ValidationError: the item is not an object
                 kind = None
         if not isinstance(kind, str):
             loaded.errors.append(f"item {index}: no kind")
@@ -313,7 +312,7 @@ def _keep(loaded: LoadedObjects, kind: str, record: Any, notes: list[str], where
 def _load_yaml(text: str, loaded: LoadedObjects, source: str) -> None:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        docs = [d for d in yaml.load_all(text, Loader=loader) if d is not None]  # noqa: S506
+        docs = [d for d in yaml.load_all(text, Loader=loader) if d is not None]
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{source}: malformed YAML: {first}") from None
@@ -323,7 +322,9 @@ def _load_yaml(text: str, loaded: LoadedObjects, source: str) -> None:
         items = doc.get("items")
         if isinstance(items, list):
             default_kind = _item_kind(doc.get("kind"))
-            entries = [(f"document {doc_index} item {i}", d, default_kind) for i, d in enumerate(items)]
+            entries = [
+                (f"document {doc_index} item {i}", d, default_kind) for i, d in enumerate(items)
+            ]
         else:
             entries = [(f"document {doc_index}", doc, None)]
         for where, obj, default_kind in entries:
