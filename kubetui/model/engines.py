@@ -22,7 +22,7 @@ so the UI can show where they disagree.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,7 @@ from kubetui.model.kyuubi_state import (
     is_terminated,
     kyuubi_app_state,
 )
+from kubetui.model.pod_status import is_restartable_init_container
 from kubetui.model.records import ContainerStatus, Pod, StateTerminated
 
 APP_ID_LABEL = "spark-app-selector"
@@ -97,7 +98,8 @@ class Engine(msgspec.Struct, frozen=True, kw_only=True):
 
 def is_sidecar_init(pod: Pod, name: str | None) -> bool:
     """Whether init container ``name`` is a native sidecar (``restartPolicy: Always``)."""
-    return any(c.name == name and c.restart_policy == "Always" for c in pod.spec.init_containers)
+    spec = next((c for c in pod.spec.init_containers if c.name == name), None)
+    return is_restartable_init_container(spec)
 
 
 def main_statuses(pod: Pod) -> list[ContainerStatus]:
@@ -372,10 +374,3 @@ def _engine(driver: Pod | None, executors: list[Pod], source: str, container: st
         ended_at=ended_at,
         kyuubi_state=kyuubi_state,
     )
-
-
-def iter_engine_pods(engines: Iterable[Engine]) -> Iterator[tuple[Engine, Pod]]:
-    """Every (engine, pod) pair, driver first."""
-    for engine in engines:
-        for pod in engine.pods:
-            yield engine, pod

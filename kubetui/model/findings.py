@@ -1,0 +1,489 @@
+"""Findings: the facts an on-call operator is paged about, each with its evidence.
+
+Pure functions over records (no I/O, no clock: ``now`` is a parameter), so a finding can
+be reproduced from a dump file and tested with tables of cases. Each ``Finding`` says one
+thing about one object, in one readable line with the numbers, plus the fields that
+prove it. The kinds, from the incidents in MISSION.md:
+
+* ``oom_killed`` — a container (init ones too) terminated ``OOMKilled``, now or in its
+  last state: what Kyuubi maps to FAILED/UNKNOWN because it reads only the pod phase.
+* ``crash_loop`` — a container waiting in ``CrashLoopBackOff``, or restarted at least
+  ``crash_loop_min_restarts`` times with a non-zero last exit.
+* ``zombie_engine_pod`` — a pod (not yet being deleted) of an engine that ended more than
+  ``zombie_grace`` ago, whose driver is gone, or which the engine metadata does not know.
+* ``stuck_terminating`` — ``deletionTimestamp`` more than ``stuck_terminating_margin``
+  in the past. The API server sets ``deletionTimestamp`` to the request time *plus* the
+  grace period (k8s-wire-facts.md §5, ``pkg/registry/core/pod/strategy.go``), so it is
+  already the deadline: no grace is added again.
+* ``orphaned`` — ``spec.nodeName`` names a node that does not exist (only when the node
+  list is known).
+* ``failed_lingering`` — phase Failed for longer than ``failed_lingering_after``.
+* ``hot_loop`` — an object rewritten far more often than its peers (``find_hot_loops``).
+
+The kinds are independent facts: an evicted driver pod left for hours can be both a
+zombie engine pod and a lingering failed pod, and is reported as both.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import msgspec
+
+from kubetui.model.durations import as_aware, human_duration
+from kubetui.model.engines import (
+    OOM_KILLED,
+    Engine,
+    engine_state_from_pods,
+    group_engines,
+    pod_finished_at,
+)
+from kubetui.model.exit_codes import describe_termination
+from kubetui.model.kyuubi_state import FAILED, FINISHED, KILLED, NOT_FOUND
+from kubetui.model.records import Node, Pod
+from kubetui.model.terminations import ContainerReport, container_terminations
+
+KINDS: Final = (
+    "oom_killed",
+    "crash_loop",
+    "zombie_engine_pod",
+    "stuck_terminating",
+    "orphaned",
+    "failed_lingering",
+    "hot_loop",
+)
+#: One severity per kind, so the same fact never changes colour between refreshes.
+SEVERITY: Final = {
+    "oom_killed": "critical",
+    "crash_loop": "critical",
+    "zombie_engine_pod": "warning",
+    "stuck_terminating": "warning",
+    "orphaned": "warning",
+    "failed_lingering": "warning",
+    "hot_loop": "warning",
+}
+_SEVERITY_RANK: Final = {"critical": 0, "warning": 1}
+
+Evidence = dict[str, str | int | float | None]
+
+
+class Finding(msgspec.Struct, frozen=True, kw_only=True):
+    """One fact about one object: what, where, a one-line summary, and the proof."""
+
+    kind: str
+    namespace: str | None
+    name: str | None
+    summary: str
+    evidence: Evidence
+    severity: str
+    uid: str | None = None
+
+
+class Thresholds(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Tunable limits of the findings; durations in seconds, rates in updates per minute."""
+
+    #: How far past ``deletionTimestamp`` (which already includes the grace) a pod may be.
+    stuck_terminating_margin: float = 60.0
+    #: How long a Failed pod may stay before it counts as lingering.
+    failed_lingering_after: float = 3600.0
+    crash_loop_min_restarts: int = 3
+    #: An object is hot at this multiple of its peers' median rate …
+    hot_loop_factor: float = 10.0
+    #: … and never below this rate (once a minute is normal for many controllers).
+    hot_loop_min_rate: float = 1.0
+    #: Fewer peers than this make a median meaningless; ``hot_loop_alone_rate`` applies.
+    hot_loop_min_peers: int = 3
+    #: Absolute rate for objects without enough peers: every 10 s. The Kubero operator
+    #: incident reconciled every 5–8 s (7.5–12/min) against an intended 1–5 min.
+    hot_loop_alone_rate: float = 6.0
+    #: How long an ended engine's pods may remain; Kyuubi's own retain period,
+    #: ``kyuubi.kubernetes.terminatedApplicationRetainPeriod`` = PT5M (apache/kyuubi
+    #: master @ cfbbeec4, ``kyuubi-common/.../config/KyuubiConf.scala``), after which it
+    #: deletes the driver pod when ``cleanupTerminatedDriverPod.kind`` is not NONE.
+    zombie_grace: float = 300.0
+
+
+class ObjectRate(msgspec.Struct, frozen=True, kw_only=True):
+    """How often one object was rewritten over a watch window (fed by the churn watch)."""
+
+    kind: str
+    namespace: str | None
+    name: str | None
+    uid: str | None
+    updates_per_minute: float
+    #: ``managedFields`` manager names seen writing it, the best evidence of who loops.
+    managers: tuple[str, ...] = ()
+    window_seconds: float = 0.0
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _iso(ts: datetime | None) -> str | None:
+    """RFC 3339 in UTC, as the API writes timestamps."""
+    return None if ts is None else as_aware(ts).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ago(now: datetime, ts: datetime | None) -> str:
+    """``" 4m ago"`` (leading space) or ``""`` when the time is unknown."""
+    return "" if ts is None else f" {human_duration(now - as_aware(ts))} ago"
+
+
+def _finding(kind: str, pod: Pod, summary: str, evidence: Evidence) -> Finding:
+    return Finding(
+        kind=kind,
+        namespace=pod.metadata.namespace,
+        name=pod.metadata.name,
+        summary=summary,
+        evidence=evidence,
+        severity=SEVERITY[kind],
+        uid=pod.metadata.uid,
+    )
+
+
+def _per_min(rate: float) -> str:
+    """A rate for a summary: one decimal, two below 1/min (``"12.0"``, ``"0.25"``)."""
+    return f"{rate:.1f}" if rate >= 1 else f"{rate:.2f}"
+
+
+def _sort_key(f: Finding) -> tuple[int, int, str, str, str]:
+    return (
+        _SEVERITY_RANK[f.severity],
+        KINDS.index(f.kind),
+        f.namespace or "",
+        f.name or "",
+        f.summary,
+    )
+
+
+def _memory_limit(pod: Pod, container: str | None) -> str | None:
+    for c in (*pod.spec.init_containers, *pod.spec.containers):
+        if c.name == container and c.resources is not None and c.resources.limits:
+            limit = c.resources.limits.get("memory")
+            return None if limit is None else str(limit)
+    return None
+
+
+# ------------------------------------------------------------------ per-container findings
+
+
+def _container_type(r: ContainerReport) -> str:
+    return "sidecar" if r.sidecar else "init" if r.init else "regular"
+
+
+def _oom_killed(pod: Pod, r: ContainerReport, now: datetime) -> Finding | None:
+    if r.terminated_now and r.reason == OOM_KILLED:
+        code, finished, which = r.exit_code, r.finished_at, "current"
+    elif r.last_reason == OOM_KILLED:
+        code, finished, which = r.last_exit_code, r.last_finished_at, "last"
+    else:
+        return None
+    restarts = r.restart_count or 0
+    limit = _memory_limit(pod, r.name)
+    summary = (
+        f"container {r.name} OOMKilled (exit {'?' if code is None else code})"
+        f"{_ago(now, finished)}{' before its last restart' if which == 'last' else ''}, "
+        f"restarts {restarts}" + (f", memory limit {limit}" if limit else "")
+    )
+    return _finding(
+        "oom_killed",
+        pod,
+        summary,
+        {
+            "container": r.name,
+            "container_type": _container_type(r),
+            "state": which,
+            "exit_code": code,
+            "finished_at": _iso(finished),
+            "restarts": restarts,
+            "memory_limit": limit,
+        },
+    )
+
+
+def _crash_loop(pod: Pod, r: ContainerReport, now: datetime, th: Thresholds) -> Finding | None:
+    restarts = r.restart_count or 0
+    backoff = r.state == "waiting" and r.reason == "CrashLoopBackOff"
+    failing = r.last_exit_code is not None and r.last_exit_code != 0
+    if not backoff and not (restarts >= th.crash_loop_min_restarts and failing):
+        return None
+    head = f"container {r.name} " + ("in CrashLoopBackOff" if backoff else "restarting")
+    last = ""
+    if r.last_exit_code is not None or r.last_reason:
+        line = describe_termination(r.last_reason, r.last_exit_code, r.spark)
+        last = f", last exit {line}{_ago(now, r.last_finished_at)}"
+    return _finding(
+        "crash_loop",
+        pod,
+        f"{head}, restarts {restarts}{last}",
+        {
+            "container": r.name,
+            "container_type": _container_type(r),
+            "restarts": restarts,
+            "waiting_reason": r.reason if r.state == "waiting" else None,
+            "last_reason": r.last_reason,
+            "last_exit_code": r.last_exit_code,
+            "last_finished_at": _iso(r.last_finished_at),
+        },
+    )
+
+
+# ------------------------------------------------------------------ per-pod findings
+
+
+def _stuck_terminating(pod: Pod, now: datetime, th: Thresholds) -> Finding | None:
+    deadline = pod.metadata.deletion_timestamp
+    if deadline is None:
+        return None
+    overdue = now - as_aware(deadline)
+    if overdue <= timedelta(seconds=th.stuck_terminating_margin):
+        return None
+    finalizers = ", ".join(pod.metadata.finalizers) or None
+    grace = pod.metadata.deletion_grace_period_seconds
+    summary = (
+        f"Terminating {human_duration(overdue)} past its deadline"
+        f" (grace {'?' if grace is None else grace}s)"
+        + (f", finalizers: {finalizers}" if finalizers else ", no finalizers")
+        + (f", node {pod.spec.node_name}" if pod.spec.node_name else ", no node")
+    )
+    return _finding(
+        "stuck_terminating",
+        pod,
+        summary,
+        {
+            "deletion_timestamp": _iso(deadline),
+            "deletion_grace_period_seconds": grace,
+            "overdue_seconds": int(overdue.total_seconds()),
+            "finalizers": finalizers,
+            "node": pod.spec.node_name,
+            "phase": pod.status.phase,
+        },
+    )
+
+
+def _orphaned(pod: Pod, node_names: set[str] | None) -> Finding | None:
+    node = pod.spec.node_name
+    if node_names is None or not node or node in node_names:
+        return None
+    return _finding(
+        "orphaned",
+        pod,
+        f"bound to node {node}, which no longer exists (phase {pod.status.phase or '?'})",
+        {"node": node, "phase": pod.status.phase},
+    )
+
+
+def _failed_lingering(pod: Pod, now: datetime, th: Thresholds) -> Finding | None:
+    if pod.status.phase != "Failed" or pod.metadata.deletion_timestamp is not None:
+        return None
+    finished = pod_finished_at(pod)
+    since = finished or pod.metadata.creation_timestamp
+    if since is None:
+        return None
+    age = now - as_aware(since)
+    if age <= timedelta(seconds=th.failed_lingering_after):
+        return None
+    _, why = engine_state_from_pods(pod)
+    what = "finished" if finished is not None else "created"
+    summary = f"Failed{f' ({why})' if why else ''}, {what} {human_duration(age)} ago, still present"
+    return _finding(
+        "failed_lingering",
+        pod,
+        summary,
+        {
+            "reason": why,
+            "since": what,
+            "since_time": _iso(since),
+            "age_seconds": int(age.total_seconds()),
+        },
+    )
+
+
+# ------------------------------------------------------------------ engine findings
+
+
+def _zombies(
+    engine: Engine, now: datetime, th: Thresholds, known: set[str] | None
+) -> list[tuple[Pod, str, Evidence]]:
+    """(pod, summary, evidence) for each leftover pod of ``engine``."""
+    grace = timedelta(seconds=th.zombie_grace)
+    ended = engine.ended_at
+    ended_long_ago = (
+        engine.state in (FINISHED, FAILED, KILLED)
+        and ended is not None
+        and now - as_aware(ended) > grace
+    )
+    unknown = (
+        known is not None
+        and engine.kyuubi_tag is not None
+        and not {engine.id, engine.app_id, engine.kyuubi_tag} & known
+    )
+    state = engine.state + (f": {engine.reason}" if engine.reason else "")
+    out: list[tuple[Pod, str, Evidence]] = []
+    for pod in engine.pods:
+        if pod.metadata.deletion_timestamp is not None:
+            continue
+        role = "driver" if pod is engine.driver else "executor"
+        phase = pod.status.phase or "?"
+        created = pod.metadata.creation_timestamp
+        old_enough = created is not None and now - as_aware(created) > grace
+        if ended_long_ago:
+            cause = "ended"
+            summary = (
+                f"{role} pod ({phase}) still present {human_duration(now - as_aware(ended))}"
+                f" after engine {engine.id} ended ({state})"
+            )
+        elif engine.state == NOT_FOUND and old_enough:
+            cause = "driver_gone"
+            summary = f"{role} pod ({phase}) of engine {engine.id} whose driver pod is gone"
+        elif unknown and old_enough:
+            cause = "unknown_to_metadata"
+            summary = f"{role} pod ({phase}) of engine {engine.id}, which Kyuubi does not know"
+        else:
+            continue
+        if created is not None and cause != "ended":
+            summary += f", age {human_duration(now - as_aware(created))}"
+        out.append(
+            (
+                pod,
+                summary,
+                {
+                    "cause": cause,
+                    "engine_id": engine.id,
+                    "app_id": engine.app_id,
+                    "role": role,
+                    "phase": pod.status.phase,
+                    "engine_state": engine.state,
+                    "engine_reason": engine.reason,
+                    "ended_at": _iso(ended),
+                    "created_at": _iso(created),
+                },
+            )
+        )
+    return out
+
+
+# ------------------------------------------------------------------ public API
+
+
+def find_pod_findings(
+    pods: Iterable[Pod],
+    nodes: Iterable[Node] | None,
+    engines: Iterable[Engine] | None,
+    now: datetime,
+    thresholds: Thresholds | None = None,
+    known_engine_ids: set[str] | None = None,
+) -> list[Finding]:
+    """Every pod finding, most severe first, then by kind, namespace, name, summary.
+
+    ``nodes=None`` means the node list is unknown (no permission, file without nodes):
+    no ``orphaned`` finding is made then. ``engines=None`` groups ``pods`` here.
+    ``known_engine_ids`` holds the ids the engine metadata knows (batch ids, engine
+    refIds, app ids); ``None`` means no metadata, so only the pods can prove a zombie.
+    Only engines with a ``kyuubi-unique-tag`` are checked against it: a plain Spark app
+    was never Kyuubi's to know.
+    """
+    th = thresholds or Thresholds()
+    now = as_aware(now)
+    pods = list(pods)
+    node_names = None if nodes is None else {n.metadata.name or "" for n in nodes}
+    found: list[Finding] = []
+    for pod in pods:
+        for report in container_terminations(pod):
+            found += filter(
+                None, (_oom_killed(pod, report, now), _crash_loop(pod, report, now, th))
+            )
+        found += filter(
+            None,
+            (
+                _stuck_terminating(pod, now, th),
+                _orphaned(pod, node_names),
+                _failed_lingering(pod, now, th),
+            ),
+        )
+    for engine in group_engines(pods) if engines is None else engines:
+        for pod, summary, evidence in _zombies(engine, now, th, known_engine_ids):
+            found.append(_finding("zombie_engine_pod", pod, summary, evidence))
+    found.sort(key=_sort_key)
+    return found
+
+
+def _peer_median(ordered: list[float], own: float) -> float:
+    """Median of ``ordered`` (sorted) without one occurrence of ``own``, in O(log n)."""
+    skip = bisect_left(ordered, own)
+    count = len(ordered) - 1
+
+    def peer(k: int) -> float:
+        return ordered[k] if k < skip else ordered[k + 1]
+
+    mid = count // 2
+    return peer(mid) if count % 2 else (peer(mid - 1) + peer(mid)) / 2
+
+
+def find_hot_loops(
+    rates: Iterable[ObjectRate], thresholds: Thresholds | None = None
+) -> list[Finding]:
+    """Objects rewritten far more often than their peers (objects of the same kind).
+
+    Hot when the rate is at least ``hot_loop_min_rate`` and at least ``hot_loop_factor``
+    times the median rate of the other objects of its kind. With fewer than
+    ``hot_loop_min_peers`` peers a median says nothing, so the absolute
+    ``hot_loop_alone_rate`` applies instead. Sorted by kind, rate (highest first), name.
+    """
+    th = thresholds or Thresholds()
+    by_kind: defaultdict[str, list[ObjectRate]] = defaultdict(list)
+    for rate in rates:
+        by_kind[rate.kind].append(rate)
+    found: list[tuple[str, float, str, str, Finding]] = []
+    for kind, group in by_kind.items():
+        ordered = sorted(r.updates_per_minute for r in group)
+        peers = len(group) - 1
+        for r in group:
+            rate = r.updates_per_minute
+            if rate < th.hot_loop_min_rate:
+                continue
+            median = _peer_median(ordered, rate) if peers >= th.hot_loop_min_peers else None
+            if median is None:
+                if rate < th.hot_loop_alone_rate:
+                    continue
+                compared = f"only {peers} peers, at least {th.hot_loop_alone_rate:g}/min"
+            else:
+                if rate < th.hot_loop_factor * median:
+                    continue
+                times = f"{rate / median:.0f}× " if median else ""
+                compared = f"{times}the median of {peers} peers, {_per_min(median)}/min"
+            managers = ", ".join(r.managers) or None
+            window = human_duration(timedelta(seconds=r.window_seconds))
+            summary = (
+                f"{kind} updated {_per_min(rate)}/min over {window} ({compared}),"
+                f" managers: {managers or 'unknown'}"
+            )
+            finding = Finding(
+                kind="hot_loop",
+                namespace=r.namespace,
+                name=r.name,
+                summary=summary,
+                evidence={
+                    "object_kind": kind,
+                    "updates_per_minute": rate,
+                    "peer_median": median,
+                    "peers": peers,
+                    "managers": managers,
+                    "window_seconds": r.window_seconds,
+                },
+                severity=SEVERITY["hot_loop"],
+                uid=r.uid,
+            )
+            found.append((kind, -rate, r.namespace or "", r.name or "", finding))
+    found.sort(key=lambda t: t[:4])
+    return [t[4] for t in found]
+
+
+def summarize(findings: Iterable[Finding]) -> dict[str, int]:
+    """Count per kind, every kind present (zeros included), in ``KINDS`` order."""
+    counts = Counter(f.kind for f in findings)
+    return {kind: counts[kind] for kind in KINDS}
