@@ -1,0 +1,164 @@
+"""Command line entry point: ``kubetui <command>``.
+
+Every failure an operator can cause (bad flags, unreadable or malformed input) ends in
+one line on stderr and exit code 2, never a traceback. Exit codes of the report commands
+are meant for scripts: 0 nothing found, 1 something found, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import NoReturn
+
+from kubetui import __version__
+from kubetui.model.decode import InputError
+
+EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with how kubetui was called; the message is one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the command, then exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def parse_now(text: str) -> datetime:
+    """``--now``: an ISO 8601 instant; without a zone it is UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _add_input_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from-file",
+        metavar="PATH",
+        required=True,
+        help="read objects from PATH ('-' for stdin): output of "
+        "'kubectl get pods,nodes -A -o json' (or -o yaml), a PodList, a NodeList, "
+        "a single Pod, JSON or YAML (several documents allowed)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="output format (default: text, a report that fits 80 columns)",
+    )
+    parser.add_argument(
+        "--now",
+        type=parse_now,
+        metavar="ISO8601",
+        help="the current time for every age rule, e.g. 2026-11-23T10:00:00Z "
+        "(default: the real clock); makes replays and tests reproducible",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="kubetui",
+        description="Triage Kubernetes pods and Spark/Kyuubi engines: termination reasons, "
+        "decoded exit codes, OOM scores, zombie pods, hot reconcile loops.",
+    )
+    parser.add_argument("--version", action="version", version=f"kubetui {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    triage = commands.add_parser(
+        "triage",
+        help="print findings, engines and pods (headless)",
+        description="Print every finding (OOMKilled, crash loops, zombie engine pods, "
+        "stuck Terminating, orphaned, failed lingering), the engines with the state their "
+        "pods prove, and every pod with kubectl's columns, QoS and oom_score_adj. "
+        "Exit 0 when nothing is found, 1 when findings are present, 2 on bad input.",
+    )
+    _add_input_flags(triage)
+
+    cleanup = commands.add_parser(
+        "cleanup",
+        help="select failed pods by policy, descheduler-style (headless)",
+        description="Select failed pods with descheduler RemoveFailedPods semantics and "
+        "print the selection; optionally write the equivalent descheduler policy. "
+        "Exit 0 when nothing is selected, 1 when pods are selected, 2 on bad input.",
+    )
+    _add_input_flags(cleanup)
+    cleanup.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="only print the selection (required with --from-file: a dump cannot be deleted)",
+    )
+    cleanup.add_argument(
+        "--reasons",
+        metavar="A,B",
+        help="container termination/waiting reasons to select, e.g. OOMKilled,Error",
+    )
+    cleanup.add_argument(
+        "--exit-codes",
+        metavar="CODES",
+        help="exit codes and ranges to select, e.g. 137,143,129-255",
+    )
+    cleanup.add_argument(
+        "--include-init-containers",
+        action="store_true",
+        help="also look at init containers' reasons and exit codes",
+    )
+    cleanup.add_argument(
+        "--min-age",
+        metavar="DURATION",
+        help="only pods older than this, e.g. 3600s, 90m, 2h, 1d",
+    )
+    cleanup.add_argument(
+        "--exclude-owner-kinds",
+        metavar="KINDS",
+        help="skip pods owned by these kinds, e.g. Job,ReplicaSet",
+    )
+    cleanup.add_argument("--namespaces", metavar="NS,NS", help="only these namespaces")
+    cleanup.add_argument("--exclude-namespaces", metavar="NS,NS", help="skip these namespaces")
+    cleanup.add_argument(
+        "--selector",
+        "-l",
+        metavar="SELECTOR",
+        help="label selector, full kubectl syntax: 'k=v,k2 in (x,y),!k3'",
+    )
+    cleanup.add_argument(
+        "--policy-yaml",
+        metavar="FILE",
+        help="also write the equivalent descheduler v1alpha2 DeschedulerPolicy to FILE",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run kubetui; returns the process exit code (also used by ``python -m kubetui``)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        if args.command == "triage":
+            from kubetui.headless.triage import run_triage
+
+            return run_triage(args)
+        if args.command == "cleanup":
+            from kubetui.headless.cleanup import run_cleanup
+
+            return run_cleanup(args)
+        raise UsageError(f"kubetui: unknown command {args.command!r}")
+    except (UsageError, InputError) as exc:
+        print(f"kubetui: {exc}" if isinstance(exc, InputError) else str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `kubetui triage ... | head`: the reader left; say nothing more.
+        sys.stderr.close()
+        return EXIT_OK

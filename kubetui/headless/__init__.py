@@ -1,0 +1,1 @@
+"""Headless commands: the domain core's answers printed for terminals and scripts."""
