@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 import msgspec
@@ -230,7 +232,25 @@ class LoadedObjects:
     ignored_kinds: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
 
-    def add(self, kind: str, record: Any) -> None:
+    def take(
+        self,
+        where: str,
+        kind: Any,
+        convert: Callable[[type[msgspec.Struct]], tuple[Any, list[str]]],
+    ) -> None:
+        """Decode one item with ``convert(record_type)``; keep it or account for it."""
+        if not isinstance(kind, str):
+            self.errors.append(f"{where}: no kind")
+            return
+        record_type = RECORD_TYPES.get(kind)
+        if record_type is None:
+            self.ignored_kinds[kind] += 1
+            return
+        record, notes = convert(record_type)
+        if record is None:
+            self.errors.append(f"{where}: {kind} skipped: {notes[-1]}")
+            return
+        self.errors.extend(f"{where}: {kind}: unknown field value: {n}" for n in notes)
         (self.pods if kind == "Pod" else self.nodes).append(record)
 
 
@@ -252,8 +272,13 @@ def load_objects(data: bytes, source: str = "input") -> LoadedObjects:
     loaded = LoadedObjects()
     if stripped[0] in "{[":
         _load_json(stripped.encode(), loaded, source)
+        unsafe = may_hold_unsafe_text(data)
     else:
         _load_yaml(text, loaded, source)
+        unsafe = True  # YAML has no cheap raw-bytes check; dumps are small
+    if unsafe:
+        for record in (*loaded.pods, *loaded.nodes):
+            clean_record(record)
     return loaded
 
 
@@ -280,18 +305,7 @@ def _load_json(data: bytes, loaded: LoadedObjects, source: str) -> None:
                 kind = _KIND.decode(raw).kind
             except msgspec.DecodeError:  # also ValidationError: the item is not an object
                 kind = None
-        if not isinstance(kind, str):
-            loaded.errors.append(f"item {index}: no kind")
-            continue
-        record_type = RECORD_TYPES.get(kind)
-        if record_type is None:
-            loaded.ignored_kinds[kind] += 1
-            continue
-        record, notes = decode_json_item(raw, record_type)
-        _keep(loaded, kind, record, notes, f"item {index}")
-    if may_hold_unsafe_text(data):
-        for record in (*loaded.pods, *loaded.nodes):
-            clean_record(record)
+        loaded.take(f"item {index}", kind, partial(decode_json_item, raw))
 
 
 def _item_kind(list_kind: str | None) -> str | None:
@@ -299,14 +313,6 @@ def _item_kind(list_kind: str | None) -> str | None:
     if list_kind and list_kind.endswith("List") and list_kind != "List":
         return list_kind[: -len("List")]
     return None
-
-
-def _keep(loaded: LoadedObjects, kind: str, record: Any, notes: list[str], where: str) -> None:
-    if record is None:
-        loaded.errors.append(f"{where}: {kind} skipped: {notes[-1]}")
-        return
-    loaded.errors.extend(f"{where}: {kind}: unknown field value: {n}" for n in notes)
-    loaded.add(kind, record)
 
 
 def _load_yaml(text: str, loaded: LoadedObjects, source: str) -> None:
@@ -329,14 +335,4 @@ def _load_yaml(text: str, loaded: LoadedObjects, source: str) -> None:
             entries = [(f"document {doc_index}", doc, None)]
         for where, obj, default_kind in entries:
             kind = obj.get("kind", default_kind) if isinstance(obj, dict) else None
-            if not isinstance(kind, str):
-                loaded.errors.append(f"{where}: no kind")
-                continue
-            record_type = RECORD_TYPES.get(kind)
-            if record_type is None:
-                loaded.ignored_kinds[kind] += 1
-                continue
-            record, notes = lenient_convert(obj, record_type)
-            if record is not None:
-                clean_record(record)
-            _keep(loaded, kind, record, notes, where)
+            loaded.take(where, kind, partial(lenient_convert, obj))
