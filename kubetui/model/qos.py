@@ -89,6 +89,12 @@ def _parse(resources: ResourceMap | None) -> Resources | None:
     return parsed
 
 
+def _value(quantity: Decimal) -> int:
+    """``Quantity.Value()``: rounded up."""
+    n, d = quantity.as_integer_ratio()
+    return -(-n // d)
+
+
 class _Requirements(NamedTuple):
     requests: Resources
     limits: Resources
@@ -102,6 +108,20 @@ def _container_requirements(container: Container) -> _Requirements | None:
     if requests is None or limits is None:
         return None
     return _Requirements({**limits, **requests}, limits)
+
+
+def container_memory_bytes(container: Container) -> tuple[int | None, int | None]:
+    """(request, limit) of memory in bytes after API defaulting; None where unset or
+    unparseable."""
+    requirements = _container_requirements(container)
+    if requirements is None:
+        return None, None
+    request = requirements.requests.get("memory")
+    limit = requirements.limits.get("memory")
+    return (
+        None if request is None else _value(request),
+        None if limit is None else _value(limit),
+    )
 
 
 def _add(total: Resources, more: Resources) -> None:
@@ -221,12 +241,6 @@ def is_node_critical(pod: Pod) -> bool:
     return spec.priority_class_name == SYSTEM_NODE_CRITICAL and (
         spec.priority is None or spec.priority >= SYSTEM_CRITICAL_PRIORITY
     )
-
-
-def _value(quantity: Decimal) -> int:
-    """``Quantity.Value()``: rounded up."""
-    n, d = quantity.as_integer_ratio()
-    return -(-n // d)
 
 
 def _div(a: int, b: int) -> int:
