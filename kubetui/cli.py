@@ -129,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="label selector, full kubectl syntax: 'k=v,k2 in (x,y),!k3'",
     )
     cleanup.add_argument(
+        "--exclude-bare-pods",
+        action="store_true",
+        help="skip pods without an owner, as the descheduler's default evictor does "
+        "(kubetui selects them by default: Spark driver pods have no owner, and a failed "
+        "pod is already dead)",
+    )
+    cleanup.add_argument(
         "--policy-yaml",
         metavar="FILE",
         help="also write the equivalent descheduler v1alpha2 DeschedulerPolicy to FILE",

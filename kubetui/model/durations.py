@@ -17,6 +17,7 @@ are whole numbers here, and Go's truncation toward zero is kept.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 _US_PER_S = 1_000_000
@@ -82,3 +83,23 @@ def translate_timestamp_since(ts: datetime | None, now: datetime) -> str:
     if ts is None:
         return "<unknown>"
     return human_duration(as_aware(now) - as_aware(ts))
+
+
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+
+
+def parse_duration_seconds(text: str) -> float:
+    """Read a duration as operators write it: ``3600``, ``3600s``, ``90m``, ``1h30m``, ``2d``.
+
+    The unit syntax is Go's ``time.ParseDuration`` (what kubectl's ``--timeout`` takes)
+    plus ``d`` for days; a bare number is seconds. Raises ``ValueError`` with a one-line
+    message on anything else, including negative durations.
+    """
+    spec = text.strip()
+    if re.fullmatch(r"\d+(?:\.\d+)?", spec):
+        return float(spec)
+    parts = _DURATION_PART.findall(spec)
+    if not spec or "".join(n + u for n, u in parts) != spec:
+        raise ValueError(f"not a duration: {text!r} (examples: 3600s, 90m, 1h30m, 2d)")
+    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)

@@ -14,7 +14,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kubetui.model.durations import human_duration, translate_timestamp_since
+from kubetui.model.durations import (
+    human_duration,
+    parse_duration_seconds,
+    translate_timestamp_since,
+)
 
 S = timedelta(seconds=1)
 MS = timedelta(milliseconds=1)
@@ -110,3 +114,26 @@ def test_translate_timestamp_since(name: str, ts: datetime | None, want: str) ->
 def test_naive_timestamp_reads_as_utc_instead_of_raising() -> None:
     naive = (NOW - 5 * MIN).replace(tzinfo=None)
     assert translate_timestamp_since(naive, NOW) == "5m"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("3600", 3600),
+        ("3600s", 3600),
+        ("90m", 5400),
+        ("1h30m", 5400),
+        ("2d", 172_800),
+        ("1.5h", 5400),
+        ("500ms", 0.5),
+        (" 10s ", 10),
+    ],
+)
+def test_parse_duration_seconds(text: str, seconds: float) -> None:
+    assert parse_duration_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "-5s", "5 m", "1w", "h", "10s garbage", "1h-30m"])
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration_seconds(text)
