@@ -14,9 +14,9 @@ field decodes to the zero value, so ``None`` reads here as ``""``, ``0``, ``Fals
 pointer, or the zero time, exactly as kubectl would see the same object. The function is
 total: it never raises, whatever the record holds.
 
-Two known gaps, both from the compact records: the IP column reads ``status.podIP``
-(the API server prints ``podIPs[0]``, which the v1 conversion fills from ``podIP``), and
-the Table row's ``conditions`` (see :data:`COMPLETED_ROW_MESSAGES`) are the caller's.
+The IP column prints ``podIPs[0]`` as the API server does, falling back to ``podIP`` for
+objects (files, old servers) that lack ``podIPs``. The Table row's ``conditions`` (see
+:data:`COMPLETED_ROW_MESSAGES`) are the caller's.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from kubetui.model.durations import as_aware, translate_timestamp_since
-from kubetui.model.records import Container, ContainerStatus, Pod, PodCondition
+from kubetui.model.records import Condition, Container, ContainerStatus, Pod
 
 #: ``pkg/util/node``: the reason the node lifecycle controller sets on pods of a lost node.
 NODE_UNREACHABLE_POD_REASON = "NodeLost"
@@ -71,12 +71,12 @@ def is_pod_phase_terminal(phase: str | None) -> bool:
     return phase == "Failed" or phase == "Succeeded"
 
 
-def has_pod_ready_condition(conditions: tuple[PodCondition, ...]) -> bool:
+def has_pod_ready_condition(conditions: tuple[Condition, ...]) -> bool:
     """Any ``Ready`` condition with status ``"True"``."""
     return any(c.type == "Ready" and c.status == "True" for c in conditions)
 
 
-def is_pod_initialized_condition_true(conditions: tuple[PodCondition, ...]) -> bool:
+def is_pod_initialized_condition_true(conditions: tuple[Condition, ...]) -> bool:
     """The first ``Initialized`` condition decides; none at all means not initialized."""
     for c in conditions:
         if c.type == "Initialized":
@@ -234,7 +234,7 @@ def pod_columns(pod: Pod, now: datetime) -> PodColumns:
         restart_count=restarts,
         last_restart_at=last_restart,
         age=translate_timestamp_since(pod.metadata.creation_timestamp, now),
-        ip=status.pod_ip or _NONE,
+        ip=(status.pod_ips[0].ip if status.pod_ips else status.pod_ip) or _NONE,
         node=spec.node_name or _NONE,
         nominated_node=status.nominated_node_name or _NONE,
         readiness_gates=_readiness_gates(pod),

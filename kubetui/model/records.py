@@ -120,7 +120,9 @@ class ContainerStatus(_Rec):
     container_id: str | None = None
 
 
-class PodCondition(_Rec):
+class Condition(_Rec):
+    """A pod or node condition: the two API types share these fields."""
+
     type: str | None = None
     status: str | None = None
     reason: str | None = None
@@ -128,15 +130,20 @@ class PodCondition(_Rec):
     last_transition_time: datetime | None = None
 
 
+class PodIP(_Rec):
+    ip: str | None = None
+
+
 class PodStatus(_Rec):
     phase: str | None = None
     reason: str | None = None
     message: str | None = None
-    conditions: tuple[PodCondition, ...] = ()
+    conditions: tuple[Condition, ...] = ()
     container_statuses: tuple[ContainerStatus, ...] = ()
     init_container_statuses: tuple[ContainerStatus, ...] = ()
     qos_class: str | None = None
     pod_ip: str | None = msgspec.field(default=None, name="podIP")
+    pod_ips: tuple[PodIP, ...] = msgspec.field(default=(), name="podIPs")
     host_ip: str | None = msgspec.field(default=None, name="hostIP")
     nominated_node_name: str | None = None
     start_time: datetime | None = None
@@ -148,14 +155,6 @@ class Pod(_Rec):
     status: PodStatus = msgspec.field(default_factory=PodStatus)
 
 
-class NodeCondition(_Rec):
-    type: str | None = None
-    status: str | None = None
-    reason: str | None = None
-    message: str | None = None
-    last_transition_time: datetime | None = None
-
-
 class NodeSpec(_Rec):
     unschedulable: bool | None = None
 
@@ -163,7 +162,7 @@ class NodeSpec(_Rec):
 class NodeStatus(_Rec):
     capacity: ResourceMap | None = None
     allocatable: ResourceMap | None = None
-    conditions: tuple[NodeCondition, ...] = ()
+    conditions: tuple[Condition, ...] = ()
 
 
 class Node(_Rec):

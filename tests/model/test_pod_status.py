@@ -1157,3 +1157,16 @@ def test_naive_timestamps_do_not_raise() -> None:
     record.status.container_statuses[0].last_state.terminated.finished_at = naive
     cols = pod_columns(record, NOW)
     assert (cols.age, cols.restarts) == ("5m", "1 (5m ago)")
+
+
+@pytest.mark.parametrize(
+    ("status", "ip"),
+    [
+        ({"podIP": "10.0.0.1", "podIPs": [{"ip": "fd00::1"}, {"ip": "10.0.0.1"}]}, "fd00::1"),
+        ({"podIP": "10.0.0.1"}, "10.0.0.1"),
+        ({}, "<none>"),
+    ],
+)
+def test_ip_column_prints_the_first_pod_ip(status: dict[str, Any], ip: str) -> None:
+    pod = msgspec.convert({"metadata": {"name": "p"}, "status": status}, Pod)
+    assert pod_columns(pod, datetime(2026, 1, 1, tzinfo=UTC)).ip == ip
