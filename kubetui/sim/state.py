@@ -707,6 +707,11 @@ class SimState:
             out[change.entry.key] = change.prev
         return out
 
+    def dependents(self, owner_uid: str) -> list[tuple[str, str]]:
+        """(resource, key) of the objects whose ownerReferences name ``owner_uid``."""
+        with self._lock:
+            return sorted(self._owned.get(owner_uid, ()))
+
     # ------------------------------------------------------------------ watch
     def watch(self, resource: str, namespace: str | None, since: int | None) -> Watcher:
         """Register a watcher: ``since`` None = initial state, else changes after it."""
@@ -812,6 +817,10 @@ class SimState:
                 and (rule.namespace is None or rule.namespace == namespace)
                 for rule in self._deny
             )
+
+    def deny_rules(self) -> list[DenyRule]:
+        with self._lock:
+            return list(self._deny)
 
     def add_token(self, token: str, user: str) -> None:
         with self._lock:

@@ -135,13 +135,21 @@ def unauthorized() -> ApiError:
 
 
 def forbidden(
-    group: str, resource: str, name: str | None, user: str, verb: str, namespace: str | None
+    group: str,
+    resource: str,
+    subresource: str | None,
+    name: str | None,
+    user: str,
+    verb: str,
+    namespace: str | None,
 ) -> ApiError:
-    """The RBAC denial text of apiserver's ``responsewriters.forbiddenMessage``."""
+    """filters/authorization.go → responsewriters.Forbidden: the RBAC denial text of
+    ``forbiddenMessage``; the qualified resource leaves the subresource out."""
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+    full = f"{resource}/{subresource}" if subresource else resource
     what = f'{qualified(group, resource)} "{name}"' if name else qualified(group, resource)
     message = (
-        f'{what} is forbidden: User "{user}" cannot {verb} resource "{resource}" '
+        f'{what} is forbidden: User "{user}" cannot {verb} resource "{full}" '
         f'in API group "{group}" {scope}'
     )
     return ApiError(403, "Forbidden", message, _details(name, group, resource))
