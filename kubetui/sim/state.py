@@ -107,9 +107,11 @@ class SimClock:
 class Entry:
     """One stored object version: its JSON bytes and what selectors and GC need."""
 
-    __slots__ = ("data", "deleting", "fields", "key", "labels", "owners", "rv", "uid")
+    __slots__ = ("data", "deleting", "fields", "key", "labels", "owners", "rv", "uid", "written")
 
-    def __init__(self, key: str, rv: int, obj: Obj, rdef: ResourceDef) -> None:
+    def __init__(
+        self, key: str, rv: int, obj: Obj, rdef: ResourceDef, written: float = 0.0
+    ) -> None:
         meta = obj.get("metadata") or {}
         self.key = key
         self.rv = rv
@@ -120,6 +122,8 @@ class Entry:
             ref.get("uid") for ref in meta.get("ownerReferences") or () if ref.get("uid")
         )
         self.deleting = bool(meta.get("deletionTimestamp"))
+        #: sim time (epoch seconds) of the write that made this version
+        self.written = written
         self.data = _encode(obj)
 
     def obj(self) -> Obj:
@@ -366,7 +370,8 @@ class SimState:
     def _write(self, store: _Store, key: str, obj: Obj, type_: str, prev: Entry | None) -> None:
         self._rv += 1
         obj["metadata"]["resourceVersion"] = str(self._rv)
-        entry = Entry(key, self._rv, obj, store.rdef)
+        obj["metadata"] = _go_order(obj["metadata"])
+        entry = Entry(key, self._rv, obj, store.rdef, self.clock.timestamp())
         if prev is None:
             insort(store.keys, key)
         else:
@@ -601,15 +606,8 @@ class SimState:
         """Events live ``event_ttl`` after their last write (the etcd lease of events)."""
         store = self._stores["events"]
         limit = now.timestamp() - self._event_ttl
-        for key in list(store.keys):
-            obj = store.entries[key].obj()
-            stamp = parse_time(
-                obj.get("lastTimestamp")
-                or obj.get("eventTime")
-                or obj["metadata"].get("creationTimestamp")
-            )
-            if stamp is not None and stamp.timestamp() < limit:
-                self._drop(store, key)
+        for key in [k for k, e in store.entries.items() if e.written < limit]:
+            self._drop(store, key)
 
     # ------------------------------------------------------------------ reads
     def get(self, resource: str, namespace: str | None, name: str) -> Obj | None:
@@ -862,7 +860,8 @@ class SimState:
             for obj in objs:
                 meta = obj["metadata"]
                 key = object_key(store.rdef, meta.get("namespace"), meta["name"])
-                entry = Entry(key, int(meta.get("resourceVersion") or 0), obj, store.rdef)
+                rv = int(meta.get("resourceVersion") or 0)
+                entry = Entry(key, rv, obj, store.rdef, state.clock.timestamp())
                 store.entries[key] = entry
                 for owner in entry.owners:
                     state._owned.setdefault(owner, set()).add((name, key))
@@ -893,6 +892,33 @@ def _prepare(obj: Obj) -> Obj:
     meta = out.get("metadata")
     out["metadata"] = dict(meta) if isinstance(meta, dict) else {}
     return out
+
+
+#: metav1.ObjectMeta field order, so stored JSON reads like the apiserver's
+_META_ORDER = (
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+)
+
+
+def _go_order(meta: Obj) -> Obj:
+    ordered = {k: meta[k] for k in _META_ORDER if k in meta}
+    if len(ordered) != len(meta):
+        ordered.update((k, v) for k, v in meta.items() if k not in ordered)
+    return ordered
 
 
 def _pod_grace(pod: Obj, requested: int | None) -> int:
