@@ -820,7 +820,10 @@ class SimApiServer:
         self.api.address = f"{self.host}:{self.port}"
         self.url = f"{'https' if tls else 'http'}://{self.host}:{self.port}"
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="sim-api", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="sim-api",
+            daemon=True,
         )
 
     @property
