@@ -169,10 +169,27 @@ def test_hostile_text_is_inert_after_decoding() -> None:
     assert record.metadata.labels == {"k␛]52;c;ZXZpbA==␇": "[red]x[/]"}  # markup is the UI's job
 
 
-def test_clean_pages_skip_the_cleaning_walk() -> None:
-    assert not may_hold_unsafe_text(_page([_pod("a")]))
-    assert may_hold_unsafe_text(_page([_pod("a\x1b")]))
-    assert may_hold_unsafe_text("é\u2066".encode())
+@pytest.mark.parametrize(
+    ("raw", "unsafe"),
+    [
+        (b'{"k:{\\"name\\":\\"c\\"}": {}}', False),  # managedFields keys
+        (b'{"m": "caf\xc3\xa9 \xe2\x80\x94 \\u003c \\n \\t \\\\"}', False),
+        (b'{"m": "\\u001b[2J"}', True),
+        (b'{"m": "\\u0007"}', True),
+        (b'{"m": "\\u007F"}', True),
+        (b'{"m": "\\u009b"}', True),
+        (b'{"m": "\\u202E"}', True),
+        (b'{"m": "\\u2066"}', True),
+        (b'{"m": "\\r"}', True),
+        (b'{"m": "\x7f"}', True),
+        (b'{"m": "\xc2\x9b"}', True),
+        (b'{"m": "\xe2\x80\xae"}', True),
+        (b'{"m": "\xe2\x81\xa6"}', True),
+        (b'{"m": "\xd8\x9c"}', True),
+    ],
+)
+def test_raw_prescan_finds_every_unsafe_form(raw: bytes, unsafe: bool) -> None:
+    assert may_hold_unsafe_text(raw) is unsafe
 
 
 @pytest.mark.parametrize(
