@@ -53,7 +53,11 @@ def event(
     """
     ns = obj["metadata"].get("namespace") or "default"
     first = first or at
-    field_path = f"spec.containers{{{container_name}}}" if container_name else None
+    field_path = None
+    if container_name:
+        inits = {c["name"] for c in (obj.get("spec") or {}).get("initContainers", [])}
+        group = "initContainers" if container_name in inits else "containers"
+        field_path = f"spec.{group}{{{container_name}}}"
     source: Obj = {"component": component}
     if host:
         source["host"] = host

@@ -7,7 +7,6 @@ the same objects byte for byte.
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,8 +19,15 @@ _ALNUM = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def new_uid(rng: random.Random) -> str:
-    """A version-4 UUID drawn from ``rng`` (metadata.uid, batch ids, session handles)."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """A version-4 UUID drawn from ``rng`` (metadata.uid, batch ids, session handles).
+
+    Same bits as ``uuid.UUID(int=n, version=4)``, formatted without building a UUID.
+    """
+    n = rng.getrandbits(128)
+    n = (n & ~(0xC000 << 48)) | (0x8000 << 48)
+    n = (n & ~(0xF000 << 64)) | (4 << 76)
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def name_suffix(rng: random.Random, n: int = 5) -> str:

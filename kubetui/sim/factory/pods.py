@@ -12,6 +12,10 @@ import random
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
+import msgspec
+
+from kubetui.model.qos import pod_qos_class
+from kubetui.model.records import Pod
 from kubetui.sim.factory.ids import (
     Obj,
     container_id,
@@ -137,17 +141,8 @@ def resources(
 
 
 def _qos_class(spec: Obj) -> str:
-    """The QoS class of the pods we build (every container states cpu and memory alike)."""
-    all_containers = spec.get("containers", []) + spec.get("initContainers", [])
-    res = [c.get("resources") or {} for c in all_containers]
-    if not any(r.get("requests") or r.get("limits") for r in res):
-        return "BestEffort"
-    guaranteed = all(
-        set(r.get("limits", {})) >= {"cpu", "memory"}
-        and all(r.get("limits", {}).get(k) == v for k, v in r.get("requests", {}).items())
-        for r in res
-    )
-    return "Guaranteed" if guaranteed else "Burstable"
+    """``status.qosClass`` as the apiserver computes it at creation (model.qos)."""
+    return pod_qos_class(msgspec.convert({"spec": spec}, Pod)) or "BestEffort"
 
 
 def env_value(name: str, value: str) -> Obj:
@@ -398,7 +393,10 @@ def refresh_conditions(obj: Obj, at: datetime, *, scheduled_at: datetime | None 
     terminal = phase in ("Succeeded", "Failed")
     inits = [s for s in status.get("initContainerStatuses", []) if not _is_sidecar(obj, s["name"])]
     initialized = all((s["state"].get("terminated") or {}).get("exitCode") == 0 for s in inits)
-    mains = status.get("containerStatuses", [])
+    # restartable init containers (sidecars) count toward readiness (KEP-753)
+    mains = status.get("containerStatuses", []) + [
+        s for s in status.get("initContainerStatuses", []) if _is_sidecar(obj, s["name"])
+    ]
     ready = bool(mains) and all(s.get("ready") for s in mains) and not terminal
     pending_names = [
         s["name"] for s in inits if (s["state"].get("terminated") or {}).get("exitCode") != 0

@@ -186,6 +186,7 @@ def spark_driver_pod(
     spark_version: str = SPARK_VERSION,
     service_account: str = "spark",
     host_ip: str = "10.0.0.10",
+    pod_ip: str | None = None,
     init_containers: list[Obj] | None = None,
     with_kyuubi_tag: bool = True,
 ) -> Obj:
@@ -265,6 +266,7 @@ def spark_driver_pod(
         restart_policy="Never",
         service_account=service_account,
         host_ip=host_ip,
+        pod_ip=pod_ip,
         start_delay=4.0,
     )
 
@@ -279,6 +281,7 @@ def spark_executor_pod(
     heap_mib: int = 8192,
     cores: int = 2,
     host_ip: str = "10.0.0.10",
+    pod_ip: str | None = None,
     sidecars: list[Obj] | None = None,
 ) -> Obj:
     """Executor ``exec_id`` of ``driver``: same app labels, ownerReference to the driver.
@@ -354,6 +357,7 @@ def spark_executor_pod(
         restart_policy="Never",
         hostname=_hostname(name),
         host_ip=host_ip,
+        pod_ip=pod_ip,
         start_delay=5.0,
     )
 

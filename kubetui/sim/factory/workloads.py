@@ -426,6 +426,7 @@ def controller_pod(
     kind: str | None = None,
     priority_class: str | None = None,
     priority: int = 0,
+    pod_ip: str | None = None,
 ) -> Obj:
     """A pod created by a ReplicaSet, StatefulSet or Job from its template, Running."""
     ometa = owner["metadata"]
@@ -454,6 +455,7 @@ def controller_pod(
         host_ip=host_ip,
         priority_class=priority_class,
         priority=priority,
+        pod_ip=pod_ip,
     )
 
 
@@ -467,15 +469,29 @@ def _owner_kind(owner: Obj) -> str:
 
 
 def deployment_pod(
-    rng: random.Random, rs: Obj, *, created: datetime, node: str, host_ip: str
+    rng: random.Random,
+    rs: Obj,
+    *,
+    created: datetime,
+    node: str,
+    host_ip: str,
+    pod_ip: str | None = None,
 ) -> Obj:
     """A ReplicaSet's pod: ``<rs name>-<5 chars>``, labels incl. ``pod-template-hash``."""
-    return controller_pod(rng, rs, created=created, node=node, host_ip=host_ip)
+    return controller_pod(rng, rs, created=created, node=node, host_ip=host_ip, pod_ip=pod_ip)
 
 
 def statefulset_pod(
-    rng: random.Random, sts: Obj, ordinal: int, *, created: datetime, node: str, host_ip: str
+    rng: random.Random,
+    sts: Obj,
+    ordinal: int,
+    *,
+    created: datetime,
+    node: str,
+    host_ip: str,
+    pod_ip: str | None = None,
 ) -> Obj:
+    """StatefulSet pod ``<name>-<ordinal>`` with the controller's identity labels."""
     name = f"{sts['metadata']['name']}-{ordinal}"
     extra = {
         "apps.kubernetes.io/pod-index": str(ordinal),
@@ -483,5 +499,12 @@ def statefulset_pod(
         "statefulset.kubernetes.io/pod-name": name,
     }
     return controller_pod(
-        rng, sts, created=created, node=node, host_ip=host_ip, name=name, extra_labels=extra
+        rng,
+        sts,
+        created=created,
+        node=node,
+        host_ip=host_ip,
+        name=name,
+        extra_labels=extra,
+        pod_ip=pod_ip,
     )
