@@ -10,6 +10,7 @@ exactly ``Content-Type: application/json`` (kubectl 1.27.0–1.27.1 reject a cha
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import ssl
 import threading
@@ -483,7 +484,8 @@ class SimApi:
         if not (pod.get("spec") or {}).get("nodeName"):
             ex.respond(200, b"", "text/plain")
             return
-        wire_logs.check_kubelet(pod, opts.container, opts.previous)
+        if wire_logs.check_kubelet(pod, opts.container, opts.previous):
+            opts = dataclasses.replace(opts, previous=True)
         send = ex.open_stream(200, "text/plain")
 
         def alive() -> bool:

@@ -107,8 +107,12 @@ def choose_container(pod: Obj, requested: str) -> str:
     return requested
 
 
-def check_kubelet(pod: Obj, container: str, previous: bool) -> None:
-    """validateContainerLogStatus: whether the kubelet has logs for this request."""
+def check_kubelet(pod: Obj, container: str, previous: bool) -> bool:
+    """validateContainerLogStatus: which instance's log the kubelet serves.
+
+    True = the previous (last terminated) instance: asked for, or the current one has
+    not started (a crash-looping container shows its last run).
+    """
     status = pod.get("status") or {}
     name = pod["metadata"]["name"]
     statuses = [
@@ -126,16 +130,18 @@ def check_kubelet(pod: Obj, container: str, previous: bool) -> None:
             raise wire_status.bad_request(
                 f'previous terminated container "{container}" in pod "{name}" not found'
             )
-        return
+        return True
     if state.get("running") is not None:
-        return
+        return False
     terminated = state.get("terminated")
     if terminated is not None:
-        if not terminated.get("containerID") and not (last and last.get("containerID")):
-            raise wire_status.bad_request(f'container "{container}" in pod "{name}" is terminated')
-        return
+        if terminated.get("containerID"):
+            return False
+        if last and last.get("containerID"):
+            return True
+        raise wire_status.bad_request(f'container "{container}" in pod "{name}" is terminated')
     if last is not None:
-        return
+        return True
     waiting = state.get("waiting")
     if waiting is not None:
         reason = waiting.get("reason", "")
