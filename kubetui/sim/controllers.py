@@ -184,7 +184,7 @@ class Controllers:
                         "restartCount": 0,
                         "image": c.get("image", ""),
                         "imageID": "",
-                        "containerID": "containerd://" + "%064x" % self.rng.getrandbits(256),
+                        "containerID": f"containerd://{self.rng.getrandbits(256):064x}",
                         "started": True,
                     }
                     for c in containers
@@ -200,7 +200,7 @@ class Controllers:
             self.state.delete(
                 "pods", meta["namespace"], meta["name"], preconditions={"uid": meta["uid"]}
             )
-        except Exception:  # noqa: BLE001 - already gone or replaced: nothing to do
+        except Exception:
             return
 
     # ------------------------------------------------------------ controllers

@@ -10,6 +10,7 @@ exactly ``Content-Type: application/json`` (kubectl 1.27.0–1.27.1 reject a cha
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import socket
 import ssl
@@ -533,7 +534,8 @@ class SimApi:
         if rdef.namespaced:
             if meta.get("namespace") and meta["namespace"] != route.namespace:
                 raise wire_status.bad_request(
-                    "the namespace of the provided object does not match the namespace sent on the request"
+                    "the namespace of the provided object does not match the namespace sent "
+                    "on the request"
                 )
             meta["namespace"] = route.namespace
             if self.state.get_entry("namespaces", None, route.namespace or "") is None:
@@ -565,7 +567,8 @@ class SimApi:
                 rdef.group,
                 rdef.plural,
                 route.name or "",
-                "the object has been modified; please apply your changes to the latest version and try again",
+                "the object has been modified; please apply your changes to the latest "
+                "version and try again",
             )
         if route.sub == "status":
             new = dict(current)
@@ -638,7 +641,8 @@ class SimApi:
                 {
                     "reason": "FieldValueNotSupported",
                     "field": "propagationPolicy",
-                    "message": f'Unsupported value: "{policy}": supported values: "Foreground", "Background", "Orphan", "nil"',
+                    "message": f'Unsupported value: "{policy}": supported values: '
+                    '"Foreground", "Background", "Orphan", "nil"',
                 }
             )
         if orphan is not None and policy is not None:
@@ -646,7 +650,8 @@ class SimApi:
                 {
                     "reason": "FieldValueInvalid",
                     "field": "propagationPolicy",
-                    "message": f'Invalid value: "{policy}": orphanDependents and deletionPropagation cannot be both set',
+                    "message": f'Invalid value: "{policy}": orphanDependents and '
+                    "deletionPropagation cannot be both set",
                 }
             )
         for value in dry:
@@ -798,10 +803,8 @@ class _HTTPServer(ThreadingHTTPServer):
         with self.conn_lock:
             conns = list(self.connections)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class SimApiServer:

@@ -182,7 +182,8 @@ def validate(opts: ListOptions, watch_list_enabled: bool) -> list[tuple[str, str
                 errs.append(
                     forbidden(
                         "sendInitialEvents",
-                        "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+                        "sendInitialEvents is forbidden for watch unless the WatchList "
+                        "feature gate is enabled",
                     )
                 )
         if match:
@@ -190,7 +191,8 @@ def validate(opts: ListOptions, watch_list_enabled: bool) -> list[tuple[str, str
                 errs.append(
                     forbidden(
                         "resourceVersionMatch",
-                        "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+                        "resourceVersionMatch is forbidden for watch unless "
+                        "sendInitialEvents is provided",
                     )
                 )
             if match != "NotOlderThan":

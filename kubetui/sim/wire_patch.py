@@ -124,7 +124,8 @@ def json_patch(doc: Any, ops: Any) -> Any:
             raise wire_status.ApiError(
                 422,
                 "Invalid",
-                f'the server rejected our request due to an error in our request: {kind} operation does not apply: doc is missing path: "{op.get("path")}"',
+                f"the server rejected our request due to an error in our request: {kind} "
+                f'operation does not apply: doc is missing path: "{op.get("path")}"',
             ) from None
     return doc
 

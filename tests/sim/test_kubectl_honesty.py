@@ -152,7 +152,7 @@ def test_get_events(kubectl: Kubectl) -> None:
 def test_api_resources_lists_served_kinds(kubectl: Kubectl) -> None:
     header, rows = _rows(kubectl.run("api-resources").stdout)
     assert header == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
-    by_name = {(r[0], r[-3] if len(r) == 5 else r[-3]): r for r in rows}
+    by_name = {(r[0], r[-3]): r for r in rows}
     assert by_name[("pods", "v1")] == ["pods", "po", "v1", "true", "Pod"]
     assert by_name[("kuberopipelines", "kubero.dev/v1alpha1")] == [
         "kuberopipelines",
@@ -200,3 +200,23 @@ def test_kubectl_missing_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(pytest.skip.Exception, match="not found"):
         conftest.require_kubectl()
     assert os.environ["CI"] == ""
+
+
+def test_incidents_scenario_status_column_matches_pod_columns(tmp_path: Path) -> None:
+    pytest.importorskip("kubetui.sim.scenarios")
+    from kubetui.sim.runner import running_sim
+    from tests.sim.conftest import require_kubectl
+
+    binary = require_kubectl()
+    with running_sim("incidents", seed=1, tmp_dir=tmp_path, kyuubi=False) as sim:
+        kubectl = kubectl_for(sim, tmp_path, binary)
+        _, rows = _rows(kubectl.run("get", "pods", "-A").stdout)
+        now = sim.state.clock.now()
+        expected = {
+            (p["metadata"]["namespace"], p["metadata"]["name"]): pod_columns(
+                msgspec.convert(p, Pod), now
+            ).status
+            for p in sim.state.list("pods")
+        }
+        assert {(r[0], r[1]): r[3] for r in rows} == expected
+        assert len(set(expected.values())) > 3

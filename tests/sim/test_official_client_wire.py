@@ -107,7 +107,8 @@ def test_delete_with_wrong_uid_precondition_is_409(sim: RunningSim) -> None:
         )
     assert caught.value.status == 409
     assert (
-        f'Operation cannot be fulfilled on Pod \\"web-2\\": the UID in the precondition (not-it) does not '
+        f'Operation cannot be fulfilled on Pod \\"web-2\\": the UID in the precondition '
+        f"(not-it) does not "
         f"match the UID in record ({uid}). The object might have been deleted and then recreated"
     ) in caught.value.body
     assert sim.state.get("pods", "default", "web-2") is not None

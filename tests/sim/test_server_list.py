@@ -15,7 +15,10 @@ from kubetui.sim.runner import RunningSim
 from kubetui.sim.wire_list import ListOptions, decode_continue, encode_continue, validate
 from tests.sim.conftest import Api
 
-TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+TABLE = (
+    "application/json;as=Table;v=v1;g=meta.k8s.io,"
+    "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+)
 
 
 # Rewritten from kubernetes/apimachinery@v0.33.0
@@ -32,7 +35,8 @@ VALIDATION_CASES = [
         None,
         False,
         [
-            'resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'
+            'resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for '
+            'resourceVersion "0"'
         ],
     ),
     ("0", "NotOlderThan", "", False, None, False, []),
@@ -44,7 +48,8 @@ VALIDATION_CASES = [
         None,
         False,
         [
-            'resourceVersionMatch: Unsupported value: "foo": supported values: "Exact", "NotOlderThan", ""'
+            'resourceVersionMatch: Unsupported value: "foo": supported values: "Exact", '
+            '"NotOlderThan", ""'
         ],
     ),
     (
@@ -67,7 +72,8 @@ VALIDATION_CASES = [
         None,
         False,
         [
-            "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"
+            "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch "
+            "unless sendInitialEvents is provided"
         ],
     ),
     (
@@ -78,8 +84,10 @@ VALIDATION_CASES = [
         True,
         False,
         [
-            "resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
-            "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+            "resourceVersionMatch: Forbidden: sendInitialEvents requires setting "
+            "resourceVersionMatch to NotOlderThan",
+            "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless "
+            "the WatchList feature gate is enabled",
         ],
     ),
     (
@@ -90,7 +98,8 @@ VALIDATION_CASES = [
         True,
         True,
         [
-            "resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            "resourceVersionMatch: Forbidden: sendInitialEvents requires setting "
+            "resourceVersionMatch to NotOlderThan",
             'resourceVersionMatch: Unsupported value: "Exact": supported values: "NotOlderThan"',
         ],
     ),
@@ -102,7 +111,8 @@ VALIDATION_CASES = [
         True,
         False,
         [
-            "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"
+            "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless "
+            "the WatchList feature gate is enabled"
         ],
     ),
     (
@@ -113,7 +123,8 @@ VALIDATION_CASES = [
         True,
         True,
         [
-            "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided"
+            "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when "
+            "continue is provided"
         ],
     ),
     (
@@ -124,7 +135,8 @@ VALIDATION_CASES = [
         None,
         False,
         [
-            "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+            "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless "
+            "resourceVersion is provided"
         ],
     ),
 ]
@@ -156,7 +168,8 @@ CONTINUE_CASES = [
     (_token({"v": "meta.k8s.io/v1", "rv": -1, "start": "key"}), ("key", -1)),
     (
         _token({"v": "meta.k8s.io/v1", "rv": 0, "start": "key"}),
-        "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        "continue key is not valid: incorrect encoded start resourceVersion (version "
+        "meta.k8s.io/v1)",
     ),
     (
         _token({"v": "meta.k8s.io/v1", "rv": 1, "start": ""}),

@@ -91,7 +91,7 @@ def test_watch_ahead_of_the_server_idles(sim: RunningSim, api: Api) -> None:
     _later(
         lambda: [
             sim.state.mutate(
-                "pods", "default", "web-0", lambda o: o["status"].update(reason=str(i))
+                "pods", "default", "web-0", lambda o, i=i: o["status"].update(reason=str(i))
             )
             for i in range(2)
         ]

@@ -61,8 +61,10 @@ def test_body_replaces_query(sim: RunningSim, api: Api) -> None:
     [
         (
             {"uid": "u-1"},
-            'Operation cannot be fulfilled on Pod "web-0": the UID in the precondition (u-1) does not '
-            "match the UID in record ({uid}). The object might have been deleted and then recreated",
+            'Operation cannot be fulfilled on Pod "web-0": the UID in the precondition (u-1) '
+            "does not "
+            "match the UID in record ({uid}). The object might have been deleted and then "
+            "recreated",
         ),
         (
             {"resourceVersion": "1"},
@@ -181,7 +183,6 @@ def test_rollout_restart_replaces_pods(sim: RunningSim, api: Api) -> None:
             },
         },
     )
-    sim.server  # the controllers run in the sim loop
     _wait(lambda: len(_api_pods(sim)) == 2)
     before = {p["metadata"]["name"] for p in _api_pods(sim)}
     patch = {
