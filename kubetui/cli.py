@@ -140,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also write the equivalent descheduler v1alpha2 DeschedulerPolicy to FILE",
     )
+
+    from kubetui.sim.cli import add_sim_parser
+
+    add_sim_parser(commands)
     return parser
 
 
@@ -159,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from kubetui.headless.cleanup import run_cleanup
 
             return run_cleanup(args)
+        if args.command == "sim":
+            return args.handler(args)
         raise UsageError(f"kubetui: unknown command {args.command!r}")
     except (UsageError, InputError) as exc:
         print(f"kubetui: {exc}" if isinstance(exc, InputError) else str(exc), file=sys.stderr)

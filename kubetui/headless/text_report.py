@@ -75,21 +75,23 @@ def _engines(report: TriageReport) -> Iterator[str]:
 
 
 def _pod_lines(pod: PodRow) -> Iterator[str]:
+    """Two lines a pod: its full name, then the columns (names are too long to share)."""
     adjs = sorted({c.oom_score_adj for c in pod.containers if c.oom_score_adj is not None})
     adj = ",".join(map(str, adjs)) if adjs else "?"
-    cols = f" {pod.ready:>5} {pod.restarts:>4} {pod.qos or '?':<10} {adj:>5}"
-    status = fit(pod.status, 22)
-    name_width = WIDTH - len(cols) - 23
-    yield f"{fit(_qualified(pod.namespace, pod.name), name_width):<{name_width}} {status:<22}{cols}"
+    yield fit(_qualified(pod.namespace, pod.name), WIDTH)
+    cells = (
+        f"    {fit(pod.status, 24):<24} {pod.ready:>5} {fit(pod.restarts_cell, 12):<12} "
+        f"{pod.qos or '?':<10} {adj:>5} {pod.age:>6}"
+    )
+    yield cells.rstrip()
     if pod.last_termination:
-        yield from _wrap(f"last termination: {pod.last_termination}", 4)
+        yield from _wrap(f"last termination: {pod.last_termination}", 6)
 
 
 def _pods(report: TriageReport) -> Iterator[str]:
     yield f"PODS ({len(report.pods)})"
-    cols = f" {'READY':>5} {'RST':>4} {'QOS':<10} {'ADJ':>5}"
-    name_width = WIDTH - len(cols) - 23
-    yield f"{'NAMESPACE/NAME':<{name_width}} {'STATUS':<22}{cols}"
+    yield "NAMESPACE/NAME"
+    yield f"    {'STATUS':<24} {'READY':>5} {'RESTARTS':<12} {'QOS':<10} {'ADJ':>5} {'AGE':>6}"
     for pod in report.pods:
         yield from _pod_lines(pod)
     if not report.nodes_known:
