@@ -4,9 +4,10 @@ It behaves like one live Kyuubi 1.10 server on Kubernetes (apache/kyuubi @ cfbbe
 kyuubi-facts.md): batch state follows the driver pod through Kyuubi's *own* mapping
 (``kubetui.model.kyuubi_state.kyuubi_app_state``, pod phase only), so an OOM-killed driver
 reads FAILED, never KILLED; batches owned by another (dead) instance keep their stale
-metadata; a cancelled batch keeps its last ``appState`` (the pre-1.12 #7488 quirk); engines
-stay registered until deregistered; terminated apps seen by this server have their driver
-pod deleted after the retain period (``cleanupTerminatedDriverPod.kind=ALL``), apps that
+metadata; a cancelled batch keeps its last ``appState`` (the pre-1.12 #7488 quirk); a
+stopped engine deregisters, a killed one's ZooKeeper node lingers for the session timeout;
+apps this server saw succeed have their driver pod deleted after the retain period
+(``cleanupTerminatedDriverPod.kind=COMPLETED``), failed ones keep theirs, and apps that
 ended before the server started are never cleaned (the #6319 zombies).
 
 Pods are created through an ``EngineLauncher`` the scenario provides; killing goes straight
@@ -228,13 +229,15 @@ class KyuubiModel:
                 self.engines.remove(engine)
 
     def _cleanup(self, state: SimState, now: float) -> None:
+        """The retain cache expires: with ``cleanupTerminatedDriverPod.kind=COMPLETED``
+        only drivers of apps that did not fail are deleted; failed ones stay."""
         for tag, (namespace, ended) in list(self._terminated_at.items()):
             if now - ended < RETAIN_SECONDS:
                 continue
-            pod = self._driver(state, namespace, tag)
-            if pod is not None:
-                state.delete("pods", namespace, pod["metadata"]["name"])
             del self._terminated_at[tag]
+            pod = self._driver(state, namespace, tag)
+            if pod is not None and _app_state(pod) == FINISHED:
+                state.delete("pods", namespace, pod["metadata"]["name"])
 
     def forget_terminated(self) -> None:
         """A server restart: the retain cache is gone, its pods are never cleaned."""

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from kubetui.sim import factory as f
@@ -65,9 +66,26 @@ PRESSURE_NODE = node_name(3)
 GONE_NODE = node_name(7)
 HOT_PERIOD = (5.0, 8.0)
 PEER_PERIOD = (120.0, 300.0)
+#: the kubelet's maximum container restart back-off
+_BACKOFF_CAP = 300.0
 _MAX_CHURN_APPS = 6
 _FAILED_APP_RETENTION = 1800.0
 _CHURN_NAMES = ("sessionize", "dedupe-events", "score-leads", "export-parquet", "build-features")
+
+
+@dataclass
+class _CrashLoop:
+    """A container the kubelet keeps restarting (every ``_BACKOFF_CAP`` once backed off)."""
+
+    namespace: str
+    pod: str
+    container: str
+    reason: str
+    exit_code: int
+    run_seconds: float
+    restarts: int
+    events: list[str] = field(default_factory=list)
+    due: float = 0.0
 
 
 @dataclass
@@ -97,6 +115,7 @@ class IncidentsScenario(Scenario):
         self.cluster: Cluster | None = None
         self.fleet: SparkFleet | None = None
         self.writers: list[_Writer] = []
+        self.crash_loops: list[_CrashLoop] = []
         self.churn: dict[str, SparkApp] = {}
         self._churn_batches: set[str] = set()
         self._due: dict[str, float] = {}
@@ -532,37 +551,72 @@ class IncidentsScenario(Scenario):
         )
         name = pod["metadata"]["name"]
         last = now - timedelta(seconds=50)
-
-        def looping(p: Obj) -> None:
-            f.crash_loop(
-                c.rng,
-                p,
-                "log-shipper",
-                restarts=9,
-                last_reason="Error",
-                last_exit_code=1,
-                last_started=last - timedelta(seconds=2),
-                last_finished=last,
-            )
-            f.refresh_conditions(p, last)
-
-        stored = c.mutate("pods", app.namespace, name, looping)
-        assert stored is not None
         c.state.set_logs(
             app.namespace, name, "log-shipper", logs.sidecar_crash(last, 9), previous=True
         )
-        c.state.set_logs(app.namespace, name, "log-shipper", [])
-        c.event(
+        self._crash_loop(
+            c,
+            _CrashLoop(app.namespace, name, "log-shipper", "Error", 1, run_seconds=2, restarts=9),
+            last=last,
+            backoff_count=47,
+            since=now - timedelta(minutes=22),
+        )
+
+    def _crash_loop(
+        self, c: Cluster, loop: _CrashLoop, *, last: datetime, backoff_count: int, since: datetime
+    ) -> Obj:
+        """Put a container into CrashLoopBackOff (its last run ended at ``last``), record the
+        kubelet's BackOff event, and keep both going in ``tick``."""
+        stored = c.mutate("pods", loop.namespace, loop.pod, self._restart(loop, last, c.rng))
+        assert stored is not None
+        c.state.set_logs(loop.namespace, loop.pod, loop.container, [])
+        event = c.event(
             stored,
             reason="BackOff",
             event_type="Warning",
-            host=node_name(4),
-            container_name="log-shipper",
-            count=47,
-            first=now - timedelta(minutes=22),
-            message=f"Back-off restarting failed container log-shipper in pod "
+            host=stored["spec"]["nodeName"],
+            container_name=loop.container,
+            count=backoff_count,
+            first=since,
+            at=last,
+            message=f"Back-off restarting failed container {loop.container} in pod "
             f"{f.pod_ref_text(stored)}",
         )
+        loop.events.append(event["metadata"]["name"])
+        loop.due = last.timestamp() + _BACKOFF_CAP + loop.run_seconds
+        self.crash_loops.append(loop)
+        return stored
+
+    @staticmethod
+    def _restart(loop: _CrashLoop, last: datetime, rng: random.Random) -> Callable[[Obj], None]:
+        def apply(pod: Obj) -> None:
+            f.crash_loop(
+                rng,
+                pod,
+                loop.container,
+                restarts=loop.restarts,
+                last_reason=loop.reason,
+                last_exit_code=loop.exit_code,
+                last_started=last - timedelta(seconds=loop.run_seconds),
+                last_finished=last,
+                backoff_seconds=_BACKOFF_CAP,
+            )
+            f.refresh_conditions(pod, last)
+            f.touch_manager(pod, "kubelet", last, subresource="status")
+
+        return apply
+
+    def _keep_crash_loops(self, t: float, now: datetime, rng: random.Random) -> None:
+        """Every back-off period the container runs, fails again, and BackOff counts up."""
+        c = self._fleet.cluster
+        for loop in self.crash_loops:
+            if t < loop.due:
+                continue
+            loop.restarts += 1
+            loop.due = t + _BACKOFF_CAP + loop.run_seconds
+            c.mutate("pods", loop.namespace, loop.pod, self._restart(loop, now, rng))
+            for name in loop.events:
+                c.mutate("events", loop.namespace, name, _bump(now))
 
     def _lost_node_executor(self, c: Cluster, app: SparkApp, created: datetime) -> None:
         """An executor still bound to a node that has been deleted from the cluster."""
@@ -609,37 +663,19 @@ class IncidentsScenario(Scenario):
             pod_created=now - timedelta(hours=3),
         )
         last = now - 2 * m
-
-        def liveness(p: Obj) -> None:
-            f.crash_loop(
-                c.rng,
-                p,
-                "spark-history-server",
-                restarts=7,
-                last_reason="Error",
-                last_exit_code=143,
-                last_started=last - timedelta(seconds=95),
-                last_finished=last,
-                backoff_seconds=300,
-            )
-            f.refresh_conditions(p, last)
-
         name = pod["metadata"]["name"]
-        stored = c.mutate("pods", "kyuubi", name, liveness)
-        assert stored is not None
         c.state.set_logs(
             "kyuubi", name, "spark-history-server", logs.history_server_sigterm(last), previous=True
         )
-        c.state.set_logs("kyuubi", name, "spark-history-server", [])
-        ip = stored["status"]["podIP"]
-        host = node_name(1)
+        loop = _CrashLoop("kyuubi", name, "spark-history-server", "Error", 143, 95, 7)
+        stored = self._crash_loop(c, loop, last=last, backoff_count=38, since=now - 50 * m)
         for reason, kind, count, message in (
             (
                 "Unhealthy",
                 "Warning",
                 21,
-                f'Liveness probe failed: Get "http://{ip}:18080/": context deadline exceeded '
-                "(Client.Timeout exceeded while awaiting headers)",
+                f'Liveness probe failed: Get "http://{stored["status"]["podIP"]}:18080/": '
+                "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
             ),
             (
                 "Killing",
@@ -647,25 +683,19 @@ class IncidentsScenario(Scenario):
                 7,
                 "Container spark-history-server failed liveness probe, will be restarted",
             ),
-            (
-                "BackOff",
-                "Warning",
-                38,
-                f"Back-off restarting failed container spark-history-server in pod "
-                f"{f.pod_ref_text(stored)}",
-            ),
         ):
-            c.event(
+            event = c.event(
                 stored,
                 reason=reason,
                 message=message,
                 event_type=kind,
-                host=host,
+                host=stored["spec"]["nodeName"],
                 container_name="spark-history-server",
                 count=count,
                 first=now - 50 * m,
-                at=now - m,
+                at=last,
             )
+            loop.events.append(event["metadata"]["name"])
         self._evicted(c, now)
         self._jobs(c, now)
 
@@ -805,6 +835,7 @@ class IncidentsScenario(Scenario):
 
     def _kubero(self, c: Cluster, now: datetime) -> None:
         rng = c.rng
+        m = timedelta(minutes=1)
         operator = f.app_container(
             "manager",
             "ghcr.io/kubero-dev/kubero-operator:v0.1.9",
@@ -854,17 +885,7 @@ class IncidentsScenario(Scenario):
         )
         last = now - timedelta(minutes=3)
 
-        def init_loop(p: Obj) -> None:
-            f.crash_loop(
-                rng,
-                p,
-                "wait-for-redis",
-                restarts=12,
-                last_reason="Error",
-                last_exit_code=1,
-                last_started=last - timedelta(seconds=31),
-                last_finished=last,
-            )
+        def not_started(p: Obj) -> None:
             f.set_container_state(p, "kubero", f.waiting("PodInitializing"))
             main = p["status"]["containerStatuses"][0]
             main.pop("containerID", None)
@@ -872,22 +893,12 @@ class IncidentsScenario(Scenario):
             f.set_phase(p, "Pending", last)
 
         name = ui_pod["metadata"]["name"]
-        stored = c.mutate("pods", "kubero", name, init_loop)
-        assert stored is not None
+        c.mutate("pods", "kubero", name, not_started)
         c.state.set_logs(
             "kubero", name, "wait-for-redis", ["nc: bad address 'kubero-redis'"] * 15, previous=True
         )
-        c.event(
-            stored,
-            reason="BackOff",
-            event_type="Warning",
-            host=node_name(6),
-            container_name="wait-for-redis",
-            count=201,
-            first=now - timedelta(minutes=47),
-            message=f"Back-off restarting failed container wait-for-redis in pod "
-            f"{f.pod_ref_text(stored)}",
-        )
+        loop = _CrashLoop("kubero", name, "wait-for-redis", "Error", 1, run_seconds=31, restarts=12)
+        self._crash_loop(c, loop, last=last, backoff_count=201, since=now - 47 * m)
         for i, app in enumerate(("shop", "blog", "docs", "api")):
             created = now - timedelta(days=15 - i)
             c.create(
@@ -1027,6 +1038,7 @@ class IncidentsScenario(Scenario):
             now = state.clock.now()
             t = now.timestamp()
             self._reconcile_writes(t, now, rng)
+            self._keep_crash_loops(t, now, rng)
             if t >= self._due["launch"]:
                 self._due["launch"] = t + rng.uniform(90, 240)
                 self._submit_churn_batch(state, rng)
@@ -1126,6 +1138,17 @@ class IncidentsScenario(Scenario):
                 if batch is None or 0 < batch.end_time < horizon:
                     self.kyuubi.batches.pop(batch_id, None)
                     self._churn_batches.discard(batch_id)
+
+
+def _bump(now: datetime) -> Callable[[Obj], None]:
+    """The event recorder's aggregation: same event again → count + 1, new lastTimestamp."""
+
+    def apply(event: Obj) -> None:
+        event["count"] = int(event.get("count") or 1) + 1
+        event["lastTimestamp"] = f.ts(now)
+        f.touch_manager(event, event.get("reportingComponent") or "kubelet", now)
+
+    return apply
 
 
 def _fetch_model() -> Obj:

@@ -17,7 +17,6 @@ import functools
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -144,12 +143,6 @@ def _cids(obj: Obj) -> dict[str, str]:
     return found
 
 
-@dataclass
-class _Kind:
-    template: _Template
-    containers: int
-
-
 class ScaleScenario(Scenario):
     """N pods over many namespaces and nodes; ``events_per_second`` modifications a tick."""
 
@@ -163,8 +156,10 @@ class ScaleScenario(Scenario):
         self.kyuubi = None
         #: (namespace, name, role) of every pod the scenario created
         self.index: list[tuple[str, str, str]] = []
-        self._kinds: dict[str, _Kind] = {}
+        self._kinds: dict[str, _Template] = {}
         self._tick_count = 0
+        #: pods made unready last tick, made ready again next tick
+        self._unready: list[tuple[str, str]] = []
         #: pass bulky parts as msgspec.Raw (None until checked against the store)
         self._raw: bool | None = None
 
@@ -282,7 +277,7 @@ class ScaleScenario(Scenario):
         replace.update({v: k for k, v in _S.items()})
         replace["spark-" + "a" * 32] = "appid"
         obj["metadata"].pop("resourceVersion", None)
-        self._kinds[kind] = _Kind(_Template(obj, replace), len(obj["spec"]["containers"]))
+        self._kinds[kind] = _Template(obj, replace)
 
     # ------------------------------------------------------------------ populate
     def populate(self, state: SimState) -> None:
@@ -355,7 +350,7 @@ class ScaleScenario(Scenario):
             kind = f"driver-oom-{tag}"
         else:
             kind = f"driver-{tag}"
-        driver = self._create_pod(state, self._kinds[kind].template, values, created)
+        driver = self._create_pod(state, self._kinds[kind], values, created)
         self.index.append((ns, driver["metadata"]["name"], "driver"))
         for exec_id in range(1, executors + 1):
             v = dict(values)
@@ -364,9 +359,7 @@ class ScaleScenario(Scenario):
             v["exec"] = str(exec_id)
             failed = kind.startswith("driver-oom") or rng.random() < _FAILURE_RATE / 2
             ekind = f"executor-error-{tag}" if failed else f"executor-{tag}"
-            pod = self._create_pod(
-                state, self._kinds[ekind].template, v, created + timedelta(seconds=12)
-            )
+            pod = self._create_pod(state, self._kinds[ekind], v, created + timedelta(seconds=12))
             self.index.append((ns, pod["metadata"]["name"], "executor"))
         return 1 + executors
 
@@ -398,9 +391,7 @@ class ScaleScenario(Scenario):
             v.update(self._values(rng, ns, rng.choice(nodes)))
             v["sfx"] = f.name_suffix(rng)
             kind = "app-crashloop" if rng.random() < _FAILURE_RATE else "app"
-            pod = self._create_pod(
-                state, self._kinds[kind].template, v, created + timedelta(seconds=3)
-            )
+            pod = self._create_pod(state, self._kinds[kind], v, created + timedelta(seconds=3))
             self.index.append((ns, pod["metadata"]["name"], "app"))
         return replicas
 
@@ -422,19 +413,26 @@ class ScaleScenario(Scenario):
 
     # ------------------------------------------------------------------ tick
     def tick(self, state: SimState, rng: random.Random) -> None:
-        """About ``events_per_second × tick_interval`` pod writes: readiness flips and
-        annotation patches on random pods (the count of pods stays the same)."""
+        """About ``events_per_second × tick_interval`` pod writes: readiness blips (a
+        container turns unready and recovers on the next tick) and annotation patches on
+        random pods. The number of pods stays the same."""
         if not self.index:
             return
         self._tick_count += 1
-        count = int(self.events_per_second * self.tick_interval)
-        if rng.random() < self.events_per_second * self.tick_interval - count:
-            count += 1
+        budget = int(self.events_per_second * self.tick_interval)
+        if rng.random() < self.events_per_second * self.tick_interval - budget:
+            budget += 1
         now = state.clock.now()
-        for _ in range(count):
+        recovering, self._unready = self._unready[:budget], self._unready[budget:]
+        for ns, name in recovering:
+            state.mutate("pods", ns, name, _set_ready(True, now, self._tick_count))
+        for _ in range(budget - len(recovering)):
             ns, name, _role = self.index[rng.randrange(len(self.index))]
-            change = _flip_ready if rng.random() < 0.7 else _annotate
-            state.mutate("pods", ns, name, change(now, self._tick_count))
+            if rng.random() < 0.7:
+                state.mutate("pods", ns, name, _set_ready(False, now, self._tick_count))
+                self._unready.append((ns, name))
+            else:
+                state.mutate("pods", ns, name, _annotate(self._tick_count))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -455,22 +453,26 @@ def _terminate(obj: Obj, container: str, reason: str, code: int, base: datetime)
     f.set_phase(obj, "Failed", done)
 
 
-def _flip_ready(now: datetime, _: int) -> Callable[[Obj], None]:
-    """The kubelet flips readiness (a failing then passing probe)."""
+def _set_ready(ready: bool, now: datetime, n: int) -> Callable[[Obj], None]:
+    """The kubelet reports a readiness change; a pod that is not running gets an
+    annotation patch instead, so every write changes something."""
 
     def apply(pod: Obj) -> None:
         status = pod.get("status") or {}
         if status.get("phase") != "Running":
+            _annotate(n)(pod)
             return
         for cs in status.get("containerStatuses", []):
-            cs["ready"] = not cs.get("ready")
+            cs["ready"] = ready
         f.refresh_conditions(pod, now)
         f.touch_manager(pod, "kubelet", now, subresource="status")
 
     return apply
 
 
-def _annotate(now: datetime, n: int) -> Callable[[Obj], None]:
+def _annotate(n: int) -> Callable[[Obj], None]:
+    """A label-free metadata patch, as deployment tooling does."""
+
     def apply(pod: Obj) -> None:
         pod["metadata"].setdefault("annotations", {})["sim.kubetui.io/touched"] = str(n)
 
