@@ -791,6 +791,14 @@ class _HTTPServer(ThreadingHTTPServer):
             self.connections.add(sock)
         return sock, addr
 
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """TLS handshake in the connection's own thread, never in the accept loop."""
+        if isinstance(request, ssl.SSLSocket):
+            request.settimeout(10)
+            request.do_handshake()
+            request.settimeout(None)
+        super().finish_request(request, client_address)
+
     def shutdown_request(self, request: Any) -> None:
         with self.conn_lock:
             self.connections.discard(request)

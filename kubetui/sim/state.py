@@ -446,6 +446,8 @@ class SimState:
             if grace is not None and grace < 0:
                 grace = 1
             graceful = False
+            if rdef.plural == "namespaces":
+                return self._delete_namespace(store, key, entry, obj, dry_run), False
             if rdef.plural == "pods":
                 current = int(meta.get("deletionGracePeriodSeconds") or 0)
                 if meta.get("deletionTimestamp"):
@@ -479,6 +481,32 @@ class SimState:
             elif dry_run:
                 return obj, True
             return self._drop(store, key), True
+
+    def _delete_namespace(self, store: _Store, key: str, entry: Entry, obj: Obj, dry: bool) -> Obj:
+        """pkg/registry/core/namespace/storage: the ``kubernetes`` spec finalizer holds a
+        deleted namespace in phase Terminating until its contents are gone."""
+        if obj["metadata"].get("deletionTimestamp"):
+            return obj
+        self._mark_deleting(obj["metadata"])
+        obj.setdefault("status", {})["phase"] = "Terminating"
+        if not dry:
+            self._write(store, key, obj, "MODIFIED", entry)
+        return obj
+
+    def _finish_namespaces(self) -> None:
+        """The namespace controller: delete what a Terminating namespace holds, then it."""
+        store = self._stores["namespaces"]
+        for key in sorted(store.deleting):
+            left = 0
+            for resource, other in self._stores.items():
+                if not other.rdef.namespaced:
+                    continue
+                for entry in self.entries(resource, key):
+                    left += 1
+                    if not entry.deleting:
+                        self.delete(resource, key, entry.key.partition("/")[2])
+            if not left and key in store.entries:
+                self._drop(store, key)
 
     def _mark_deleting(self, meta: Obj) -> None:
         """store.go markAsDeleting: deletionTimestamp now (or earlier), grace 0."""
@@ -529,6 +557,7 @@ class SimState:
                 if key in pods.entries:
                     self._kubelet_finish(pods, key, now)
             self._process_finalizers()
+            self._finish_namespaces()
             self._maybe_compact(now.timestamp())
             if now.timestamp() >= self._next_event_expiry:
                 self._next_event_expiry = now.timestamp() + 60

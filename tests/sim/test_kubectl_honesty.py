@@ -220,3 +220,42 @@ def test_incidents_scenario_status_column_matches_pod_columns(tmp_path: Path) ->
         }
         assert {(r[0], r[1]): r[3] for r in rows} == expected
         assert len(set(expected.values())) > 3
+
+
+def test_rollout_restart_replaces_the_pods(sim: RunningSim, kubectl: Kubectl) -> None:
+    template = {
+        "metadata": {"labels": {"app": "api"}},
+        "spec": {"containers": [{"name": "api", "image": "api:1"}]},
+    }
+    sim.state.create(
+        "deployments",
+        {
+            "metadata": {"name": "api", "namespace": "default"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "api"}},
+                "template": template,
+            },
+        },
+    )
+
+    def api_pods(live_only: bool = True) -> set[str]:
+        return {
+            p["metadata"]["name"]
+            for p in sim.state.list("pods", "default")
+            if p["metadata"]["labels"].get("app") == "api"
+            and not (live_only and p["metadata"].get("deletionTimestamp"))
+        }
+
+    _wait(lambda: len(api_pods()) == 2, "the deployment's pods")
+    before = api_pods()
+    out = kubectl.run("rollout", "restart", "deployment/api").stdout
+    assert out == "deployment.apps/api restarted\n"
+    patch = next(r for r in sim.request_log if r.method == "PATCH")
+    assert patch.path == "/apis/apps/v1/namespaces/default/deployments/api"
+    assert "fieldManager=kubectl-rollout" in patch.query
+    _wait(lambda: len(api_pods()) == 2 and api_pods().isdisjoint(before), "replacement pods")
+    sim.state.clock.advance(31)
+    _wait(lambda: api_pods(live_only=False).isdisjoint(before), "old pods gone")
+    _, rows = _rows(kubectl.run("get", "pods", "-l", "app=api").stdout)
+    assert {r[0] for r in rows} == api_pods() and {r[2] for r in rows} == {"Running"}

@@ -100,3 +100,14 @@ def test_snapshot_reads_undo_later_changes() -> None:
     assert "default/web-1" in then and "v" not in then["default/web-0"].labels
     assert state.count_after("pods", rv, "default/", "default/web-0") == 2
     assert state.count_after("pods", state.resource_version, "default/", "default/web-0") == 1
+
+
+def test_namespace_deletion_empties_it_first() -> None:
+    state = _state()
+    obj, removed = state.delete("namespaces", None, "spark")
+    assert not removed and obj["status"]["phase"] == "Terminating"
+    state.process_due()
+    assert all(p["metadata"].get("deletionTimestamp") for p in state.list("pods", "spark"))
+    assert state.get("namespaces", None, "spark") is not None
+    state.clock.advance(31)
+    assert state.list("pods", "spark") == [] and state.get("namespaces", None, "spark") is None
