@@ -3,7 +3,8 @@
 Messages follow kubernetes/kubernetes (master, 2026-07): ``pkg/apis/core/validation``
 ``ValidatePodLogOptions`` (422 ``PodLogOptions "x" is invalid``),
 ``pkg/registry/core/pod/strategy.go`` ``LogLocation``/``validateContainer`` (400 when the
-container is missing or unknown; an unscheduled pod answers an empty 200), and
+container is missing or unknown, listing all containers init-first; an unscheduled pod
+answers an empty 200), and
 ``pkg/kubelet/kubelet_pods.go`` ``validateContainerLogStatus`` (relayed by the apiserver
 as 400 BadRequest with the kubelet's text). Timestamps are RFC3339Nano as the kubelet
 writes them (``2024-05-01T10:00:00.000000000Z line``).
@@ -85,24 +86,25 @@ def parse_log_options(query: Query, pod: Obj, now: datetime) -> LogOptions:
 
 
 def choose_container(pod: Obj, requested: str) -> str:
+    """pod/strategy.go validateContainer: one container is the default; otherwise the
+    400 lists every container in VisitContainers order (init, regular, ephemeral)."""
     spec = pod.get("spec") or {}
     name = pod["metadata"]["name"]
     containers = [c.get("name", "") for c in spec.get("containers") or []]
-    inits = [c.get("name", "") for c in spec.get("initContainers") or []]
-    ephemeral = [c.get("name", "") for c in spec.get("ephemeralContainers") or []]
+    every = [
+        c.get("name", "")
+        for group in ("initContainers", "containers", "ephemeralContainers")
+        for c in spec.get(group) or []
+    ]
     if not requested:
         if len(containers) == 1:
             return containers[0]
-        message = (
-            f"a container name must be specified for pod {name}, choose one of: "
-            f"[{' '.join(containers)}]"
+        if not containers:
+            raise wire_status.bad_request(f"a container name must be specified for pod {name}")
+        raise wire_status.bad_request(
+            f"a container name must be specified for pod {name}, choose one of: [{' '.join(every)}]"
         )
-        if inits:
-            message += f" or one of the init containers: [{' '.join(inits)}]"
-        if ephemeral:
-            message += f" or one of the ephemeral containers: [{' '.join(ephemeral)}]"
-        raise wire_status.bad_request(message)
-    if requested not in containers + inits + ephemeral:
+    if requested not in every:
         raise wire_status.bad_request(f"container {requested} is not valid for pod {name}")
     return requested
 

@@ -157,36 +157,28 @@ def test_validate_list_options(rv, match, cont, watch, sie, gate, expected) -> N
 
 
 # Rewritten from kubernetes/apiserver@v0.33.0 pkg/storage/continue_test.go
-# (TestDecodeContinue): token -> (start key, rv) or the error text
-def _token(doc: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(doc).encode()).decode().rstrip("=")
+# Test_decodeContinue: (api version, rv, start key) -> (start key, rv) or the error text
+def _token(version: str, rv: int, start: str) -> str:
+    raw = json.dumps({"v": version, "rv": rv, "start": start}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_BAD = "continue key is not valid"
 CONTINUE_CASES = [
-    (_token({"v": "meta.k8s.io/v1", "rv": 1, "start": "key"}), ("key", 1)),
-    (_token({"v": "meta.k8s.io/v1", "rv": 1, "start": "/key"}), ("key", 1)),
-    (_token({"v": "meta.k8s.io/v1", "rv": -1, "start": "key"}), ("key", -1)),
+    (_token("meta.k8s.io/v1", 1, "key"), ("key", 1)),  # valid
+    (_token("meta.k8s.io/v1", 1, "/"), ("", 1)),  # root path
+    (_token("", 1, "key"), f"{_BAD}: server does not recognize this encoded version "),
+    (_token("v1", 1, "key"), f"{_BAD}: server does not recognize this encoded version v1"),
     (
-        _token({"v": "meta.k8s.io/v1", "rv": 0, "start": "key"}),
-        "continue key is not valid: incorrect encoded start resourceVersion (version "
-        "meta.k8s.io/v1)",
+        _token("meta.k8s.io/v1", 0, "key"),
+        f"{_BAD}: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
     ),
-    (
-        _token({"v": "meta.k8s.io/v1", "rv": 1, "start": ""}),
-        "continue key is not valid: encoded start key empty (version meta.k8s.io/v1)",
-    ),
-    (
-        _token({"v": "meta.k8s.io/v1", "rv": 1, "start": "../key"}),
-        "continue key is not valid: ../key",
-    ),
-    (
-        _token({"v": "meta.k8s.io/v1", "rv": 1, "start": "a/../key"}),
-        "continue key is not valid: a/../key",
-    ),
-    (
-        _token({"v": "v1", "rv": 1, "start": "key"}),
-        "continue key is not valid: server does not recognize this encoded version v1",
-    ),
+    (_token("meta.k8s.io/v1", 1, ""), f"{_BAD}: encoded start key empty (version meta.k8s.io/v1)"),
+    (_token("meta.k8s.io/v1", 1, "../key"), f"{_BAD}: ../key"),  # path traversal - parent
+    (_token("meta.k8s.io/v1", 1, "./key"), f"{_BAD}: ./key"),  # - local
+    (_token("meta.k8s.io/v1", 1, "./../key"), f"{_BAD}: ./../key"),  # - double parent
+    (_token("meta.k8s.io/v1", 1, "key/../.."), f"{_BAD}: key/../.."),  # - after parent
+    (_token("meta.k8s.io/v1", -1, "key"), ("key", -1)),  # the "inconsistent continue" form
 ]
 
 

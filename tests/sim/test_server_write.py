@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from kubetui.sim import wire_status
 from kubetui.sim.runner import RunningSim
+from kubetui.sim.wire_logs import choose_container
 from tests.sim.conftest import Api, container_status, pod
 
 PODS = "/api/v1/namespaces/default/pods"
@@ -338,18 +340,61 @@ def test_crash_looping_container_shows_its_last_run(api: Api) -> None:
     assert api.get(f"{PODS}/crashy/log").body == b"boom 1\nboom 2\n"
 
 
-def test_two_containers_need_a_name(sim: RunningSim, api: Api) -> None:
-    sim.state.mutate(
-        "pods",
-        "default",
-        "web-0",
-        lambda o: o["spec"]["containers"].append({"name": "side", "image": "x"}),
-    )
-    reply = api.get(f"{PODS}/web-0/log")
-    assert (
-        reply.json()["message"]
-        == "a container name must be specified for pod web-0, choose one of: [app side]"
-    )
+# Rewritten from kubernetes/kubernetes pkg/registry/core/pod/strategy_test.go
+# TestCheckLogLocation (master, 2026-07): (containers, init, ephemeral, requested) -> error
+LOG_LOCATION_CASES = [
+    (["mycontainer"], [], [], "", None),
+    ([], [], [], "", "a container name must be specified for pod test"),
+    (
+        ["container1", "container2"],
+        [],
+        [],
+        "",
+        "a container name must be specified for pod test, choose one of: [container1 container2]",
+    ),
+    (
+        ["container1", "container2"],
+        ["initcontainer1"],
+        [],
+        "",
+        "a container name must be specified for pod test, choose one of: "
+        "[initcontainer1 container1 container2]",
+    ),
+    (
+        ["container1", "container2"],
+        ["initcontainer1"],
+        ["debugger"],
+        "",
+        "a container name must be specified for pod test, choose one of: "
+        "[initcontainer1 container1 container2 debugger]",
+    ),
+    (
+        ["container1", "container2"],
+        [],
+        [],
+        "unknown",
+        "container unknown is not valid for pod test",
+    ),
+    (["container1", "container2"], [], [], "container2", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("containers", "inits", "ephemeral", "requested", "error"), LOG_LOCATION_CASES
+)
+def test_log_container_choice(containers, inits, ephemeral, requested, error) -> None:
+    spec = {
+        "containers": [{"name": c} for c in containers],
+        "initContainers": [{"name": c} for c in inits],
+        "ephemeralContainers": [{"name": c} for c in ephemeral],
+    }
+    pod_obj = {"metadata": {"name": "test"}, "spec": spec}
+    if error is None:
+        assert choose_container(pod_obj, requested) == (requested or containers[0])
+    else:
+        with pytest.raises(wire_status.ApiError) as caught:
+            choose_container(pod_obj, requested)
+        assert (caught.value.code, caught.value.message) == (400, error)
 
 
 def test_unscheduled_pod_has_empty_log(api: Api) -> None:
