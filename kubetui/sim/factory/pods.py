@@ -179,6 +179,7 @@ def pod(
     host_ip: str = "10.0.0.10",
     pod_ip: str | None = None,
     start_delay: float = 3.0,
+    host_network: bool = False,
 ) -> Obj:
     """A pod as stored after creation, scheduling and a successful start (phase Running).
 
@@ -212,6 +213,9 @@ def pod(
         spec["nodeSelector"] = dict(sorted(node_selector.items()))
     spec["serviceAccountName"] = service_account
     spec["serviceAccount"] = service_account
+    if host_network:
+        spec["hostNetwork"] = True
+        spec["dnsPolicy"] = "ClusterFirstWithHostNet"
     spec["securityContext"] = {}
     if hostname:
         spec["hostname"] = hostname
@@ -247,6 +251,8 @@ def pod(
             ordered[key] = spec[key]
     if node:
         ordered["nodeName"] = node
+    if host_network:
+        ordered["hostNetwork"] = True
     for key in ("securityContext", "hostname", "subdomain", "schedulerName"):
         if key in spec:
             ordered[key] = spec[key]
@@ -275,7 +281,7 @@ def pod(
         }
         return obj
     started = created + timedelta(seconds=start_delay)
-    ip = pod_ip or f"10.244.{rng.randint(0, 63)}.{rng.randint(2, 254)}"
+    ip = host_ip if host_network else pod_ip or f"10.244.{rng.randint(0, 63)}.{rng.randint(2, 254)}"
     status: Obj = {
         "phase": "Running",
         "conditions": [],

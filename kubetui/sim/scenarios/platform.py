@@ -122,7 +122,7 @@ def system_pods(c: Cluster, created: datetime) -> None:
             priority_class="system-node-critical",
             priority=2_000_001_000,
             host_ip=c.host_ip(node),
-            pod_ip=c.host_ip(node),
+            host_network=True,
         )
         stored = c.create("pods", pod)
         c.state.set_usage(
