@@ -8,18 +8,19 @@ are meant for scripts: 0 nothing found, 1 something found, 2 usage or input erro
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NoReturn
 
 from kubetui import __version__
-from kubetui.model.decode import InputError
+from kubetui.errors import UserError
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(Exception):
+class UsageError(UserError):
     """A problem with how kubetui was called; the message is one line."""
 
 
@@ -39,15 +40,18 @@ def parse_now(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _add_input_flags(parser: argparse.ArgumentParser) -> None:
+def _add_file_flag(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument(
         "--from-file",
         metavar="PATH",
-        required=True,
-        help="read objects from PATH ('-' for stdin): output of "
+        required=required,
+        help="read objects from PATH ('-' for stdin) instead of a cluster: output of "
         "'kubectl get pods,nodes -A -o json' (or -o yaml), a PodList, a NodeList, "
         "a single Pod, JSON or YAML (several documents allowed)",
     )
+
+
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
         choices=("text", "json"),
@@ -61,6 +65,46 @@ def _add_input_flags(parser: argparse.ArgumentParser) -> None:
         help="the current time for every age rule, e.g. 2026-11-23T10:00:00Z "
         "(default: the real clock); makes replays and tests reproducible",
     )
+
+
+def _add_cluster_flags(parser: argparse.ArgumentParser) -> None:
+    """The connection flags, named and meaning what kubectl's do."""
+    parser.add_argument(
+        "--kubeconfig",
+        metavar="FILE",
+        help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else in-cluster)",
+    )
+    parser.add_argument("--context", metavar="NAME", help="kubeconfig context to use")
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument(
+        "-n",
+        "--namespace",
+        action="append",
+        metavar="NS",
+        help="only this namespace (repeat or comma-separate for several)",
+    )
+    scope.add_argument(
+        "-A",
+        "--all-namespaces",
+        action="store_true",
+        help="all namespaces (the default)",
+    )
+
+
+def _add_demo_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start the embedded demo cluster in-process and read it through the real "
+        "client path (no cluster needed)",
+    )
+    parser.add_argument(
+        "--scenario",
+        default="incidents",
+        metavar="NAME",
+        help="demo scenario: 'incidents' (default) or 'scale:N'",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="demo random seed (default 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,9 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print every finding (OOMKilled, crash loops, zombie engine pods, "
         "stuck Terminating, orphaned, failed lingering), the engines with the state their "
         "pods prove, and every pod with kubectl's columns, QoS and oom_score_adj. "
-        "Exit 0 when nothing is found, 1 when findings are present, 2 on bad input.",
+        "Reads the current kubeconfig context, a dump file or the demo cluster. "
+        "Exit 0 when nothing is found, 1 when findings are present, 2 on a usage, "
+        "input or connection error.",
     )
-    _add_input_flags(triage)
+    _add_file_flag(triage, required=False)
+    _add_cluster_flags(triage)
+    _add_demo_flags(triage)
+    _add_output_flags(triage)
 
     cleanup = commands.add_parser(
         "cleanup",
@@ -89,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         "print the selection; optionally write the equivalent descheduler policy. "
         "Exit 0 when nothing is selected, 1 when pods are selected, 2 on bad input.",
     )
-    _add_input_flags(cleanup)
+    _add_file_flag(cleanup, required=True)
+    _add_output_flags(cleanup)
     cleanup.add_argument(
         "--dry-run",
         action="store_true",
@@ -149,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run kubetui; returns the process exit code (also used by ``python -m kubetui``)."""
+    # Libraries (urllib3 retries, the kubeconfig loader) log to the root logger; nothing
+    # of that may reach the operator's terminal: failures are reported as one line.
+    logging.getLogger().addHandler(logging.NullHandler())
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -166,8 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sim":
             return args.handler(args)
         raise UsageError(f"kubetui: unknown command {args.command!r}")
-    except (UsageError, InputError) as exc:
-        print(f"kubetui: {exc}" if isinstance(exc, InputError) else str(exc), file=sys.stderr)
+    except UserError as exc:
+        message = str(exc)
+        print(message if message.startswith("kubetui") else f"kubetui: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

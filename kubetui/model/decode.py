@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import msgspec
 import yaml
 
+from kubetui.errors import UserError
 from kubetui.model.inert_text import inert, may_hold_unsafe_text
 from kubetui.model.records import ListMeta, Node, Pod
 
@@ -35,7 +36,7 @@ R = TypeVar("R", bound=msgspec.Struct)
 RECORD_TYPES: dict[str, type[msgspec.Struct]] = {"Pod": Pod, "Node": Node}
 
 
-class InputError(ValueError):
+class InputError(UserError, ValueError):
     """The input as a whole is unusable; the message is one line for the operator."""
 
 
@@ -140,16 +141,20 @@ class _KindPeek(msgspec.Struct):
     kind: Any = None
 
 
-class _PodListPage(msgspec.Struct):
-    metadata: ListMeta | None = None
-    items: list[Pod] | None = None
-
-
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
 _KIND = msgspec.json.Decoder(_KindPeek)
 _LIST_META = msgspec.json.Decoder(ListMeta)
-_POD_PAGE = msgspec.json.Decoder(_PodListPage)
 _DECODERS: dict[type, msgspec.json.Decoder] = {t: msgspec.json.Decoder(t) for t in (Pod, Node)}
+#: One typed "list page" decoder per record type: ``{"metadata": …, "items": [record…]}``.
+_PAGE_DECODERS: dict[type, msgspec.json.Decoder] = {
+    t: msgspec.json.Decoder(
+        msgspec.defstruct(
+            f"{t.__name__}ListPage",
+            [("metadata", ListMeta | None, None), ("items", list[t] | None, None)],
+        )
+    )
+    for t in (Pod, Node)
+}
 _ANY = msgspec.json.Decoder()
 
 
@@ -174,14 +179,14 @@ class Page:
     errors: list[str] = field(default_factory=list)
 
 
-def decode_pod_page(data: bytes) -> Page:
-    """Decode a PodList response body, the hot path of every sync.
+def decode_page(data: bytes, record_type: type[msgspec.Struct]) -> Page:
+    """Decode a LIST response body (PodList, NodeList), the hot path of every sync.
 
     One typed decode of the whole page when it is well formed (the normal case); else
-    item by item so a single malformed pod costs only itself.
+    item by item so a single malformed object costs only itself.
     """
     try:
-        page = _POD_PAGE.decode(data)
+        page = _PAGE_DECODERS[record_type].decode(data)
         items = page.items or []
         meta = page.metadata or ListMeta()
         errors: list[str] = []
@@ -191,17 +196,27 @@ def decode_pod_page(data: bytes) -> Page:
         meta = _decode_list_meta(envelope.metadata)
         items, errors = [], []
         for index, raw in enumerate(envelope.items or ()):
-            pod, notes = decode_json_item(raw, Pod)
-            if pod is None:
+            record, notes = decode_json_item(raw, record_type)
+            if record is None:
                 errors.append(f"item {index}: {notes[-1]}")
             else:
-                items.append(pod)
+                items.append(record)
     except msgspec.DecodeError as exc:  # after ValidationError, its subclass
         raise InputError(f"malformed JSON: {exc}") from None
     if may_hold_unsafe_text(data):
-        for pod in items:
-            clean_record(pod)
+        for record in items:
+            clean_record(record)
     return Page(items=items, meta=meta, errors=errors)
+
+
+def decode_pod_page(data: bytes) -> Page:
+    """A PodList page; see :func:`decode_page`."""
+    return decode_page(data, Pod)
+
+
+def decode_node_page(data: bytes) -> Page:
+    """A NodeList page; see :func:`decode_page`."""
+    return decode_page(data, Node)
 
 
 def _decode_envelope(data: bytes) -> _Envelope:

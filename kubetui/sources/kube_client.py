@@ -1,0 +1,223 @@
+"""The connection to kube-apiserver, configured exactly as kubectl is.
+
+The ``kubernetes`` package's loader reads the kubeconfig (``--kubeconfig``, else
+``KUBECONFIG`` with several files merged, else ``~/.kube/config``), picks the context,
+runs exec credential plugins and sets up client certificates, tokens, CA data,
+``insecure-skip-tls-verify`` and proxies; without any kubeconfig inside a pod it falls
+back to the in-cluster service account. kubetui then uses only the package's HTTP layer
+(``rest_client``) and reads raw bytes: the generated model classes cost 50× more than
+decoding the same bytes into records (bench/decode_bench.py).
+
+Every failure becomes a :class:`KubeError` whose message is one line an operator can act
+on (which file, which context, which server, which verb was refused).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import msgspec
+import urllib3
+from kubernetes import client, config
+from kubernetes.config.config_exception import ConfigException
+
+from kubetui.errors import UserError
+from kubetui.model.inert_text import inert, single_line
+
+#: (connect, read) seconds for ordinary requests; watches set their own read timeout.
+DEFAULT_TIMEOUT = (10.0, 60.0)
+
+
+class KubeError(UserError):
+    """A failure talking to the cluster; ``str()`` is one line for the operator."""
+
+    def __init__(self, message: str, status: int | None = None, reason: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+class _Status(msgspec.Struct):
+    """The API's error envelope (``kind: Status``); only what the messages need."""
+
+    message: str | None = None
+    reason: str | None = None
+    code: int | None = None
+
+
+@dataclass(slots=True)
+class KubeClient:
+    """A configured API client plus what the UI shows about where it points."""
+
+    api: client.ApiClient
+    context: str | None
+    server: str
+    #: The context's namespace (``-n`` default for namespaced views), if any.
+    namespace: str | None
+    user: str | None
+
+    def get(
+        self,
+        path: str,
+        query: Sequence[tuple[str, str]] = (),
+        *,
+        accept: str = "application/json",
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> bytes:
+        """GET ``path`` and return the body; :class:`KubeError` on failure or status >= 400."""
+        return self.open(path, query, accept=accept, timeout=timeout).data
+
+    def open(
+        self,
+        path: str,
+        query: Sequence[tuple[str, str]] = (),
+        *,
+        accept: str = "application/json",
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> urllib3.BaseHTTPResponse:
+        """GET ``path`` and return the response with its body unread (for streams).
+
+        Raises :class:`KubeError` for transport failures and any status >= 400.
+        """
+        url = self.server.rstrip("/") + path + (f"?{urlencode(query)}" if query else "")
+        headers = {"Accept": accept}
+        # Bearer tokens, exec plugins (refreshed when they expire), basic auth.
+        self.api.update_params_for_auth(headers, None, ["BearerToken"], path, "GET", None)
+        try:
+            response = self.api.rest_client.request(
+                "GET", url, headers=headers, _request_timeout=timeout
+            ).response
+        except (urllib3.exceptions.HTTPError, client.ApiException) as exc:
+            # The package reports SSL failures as ApiException(status=0).
+            raise KubeError(_transport_message(self.server, exc)) from None
+        if response.status >= 400:
+            body = response.data
+            response.release_conn()
+            raise status_error(response.status, body, self)
+        return response
+
+
+def _transport_message(server: str, exc: BaseException) -> str:
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text or "SSL" in type(exc).__name__:
+        detail = text.split("SSLError(")[-1].split("))")[0] if "SSLError(" in text else text
+        return f"TLS failure talking to {server}: {single_line(inert(detail))}"
+    if "Connection refused" in text or "NewConnectionError" in text:
+        return f"cannot reach {server}: connection refused (is the API server up, the URL right?)"
+    if "timed out" in text.lower():
+        return f"cannot reach {server}: timed out"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return f"cannot reach {server}: unknown host"
+    return f"cannot reach {server}: {single_line(inert(text))[:200]}"
+
+
+def status_error(status: int, body: bytes, where: KubeClient | None = None) -> KubeError:
+    """Turn an error response (a ``Status`` object, or plain text) into a one-line error."""
+    try:
+        parsed = msgspec.json.decode(body, type=_Status)
+        message, reason = parsed.message, parsed.reason
+    except msgspec.DecodeError:
+        message, reason = body.decode("utf-8", "replace").strip() or None, None
+    message = single_line(inert(message or "")) or f"HTTP {status}"
+    context = f" (context {where.context})" if where is not None and where.context else ""
+    if status == 401:
+        return KubeError(
+            f"unauthorized (401){context}: the API server rejected the credentials", status, reason
+        )
+    if status == 403:
+        return KubeError(f"forbidden (403): {message}", status, reason)
+    return KubeError(
+        f"API error {status} {reason or ''}: {message}".replace("  ", " "), status, reason
+    )
+
+
+def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeClient:
+    """Load the kubeconfig as kubectl would and return a client for ``context``.
+
+    Order: ``kubeconfig`` if given; else ``$KUBECONFIG`` (``:``-separated, merged) or
+    ``~/.kube/config`` if one exists; else the in-cluster service account.
+    """
+    path = kubeconfig or os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
+    files = [p for p in path.split(os.pathsep) if p]
+    if kubeconfig is not None and not Path(kubeconfig).is_file():
+        raise KubeError(f"kubeconfig {kubeconfig}: no such file")
+    if not any(Path(p).expanduser().is_file() for p in files):
+        if os.environ.get("KUBERNETES_SERVICE_HOST") and context is None:
+            return _in_cluster()
+        raise KubeError(f"no kubeconfig found ({path}); pass --kubeconfig or set KUBECONFIG")
+    try:
+        contexts, active = config.list_kube_config_contexts(config_file=path)
+        chosen = (
+            active
+            if context is None
+            else next((c for c in contexts if c.get("name") == context), None)
+        )
+        if chosen is None:
+            names = ", ".join(sorted(c.get("name", "?") for c in contexts)) or "none"
+            raise KubeError(f"context {context!r} not found in {path} (contexts: {names})")
+        with _LoaderErrors() as loader_errors:
+            api = config.new_client_from_config(
+                config_file=path, context=chosen.get("name"), persist_config=False
+            )
+        if loader_errors.messages:
+            # The loader logs a failed exec credential plugin and goes on without a token.
+            user = (chosen.get("context") or {}).get("user")
+            detail = single_line(inert(loader_errors.messages[0]))[:300]
+            raise KubeError(f"kubeconfig {path}: credentials of user {user!r}: {detail}")
+    except KubeError:
+        raise
+    except (ConfigException, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise KubeError(f"kubeconfig {path}: {single_line(str(exc))[:300]}") from None
+    except OSError as exc:
+        raise KubeError(f"kubeconfig {path}: {exc.strerror or exc}") from None
+    except Exception as exc:  # yaml errors and exec plugin failures surface as many types
+        detail = f"{type(exc).__name__}: {single_line(str(exc))[:300]}"
+        raise KubeError(f"kubeconfig {path}: {detail}") from None
+    ctx = chosen.get("context") or {}
+    return KubeClient(
+        api=api,
+        context=chosen.get("name"),
+        server=api.configuration.host,
+        namespace=ctx.get("namespace"),
+        user=ctx.get("user"),
+    )
+
+
+class _LoaderErrors(logging.Handler):
+    """Collects what the kubeconfig loader logs at ERROR (it logs, then carries on)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def __enter__(self) -> _LoaderErrors:
+        logging.getLogger().addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger().removeHandler(self)
+
+
+def _in_cluster() -> KubeClient:
+    configuration = client.Configuration()
+    try:
+        config.load_incluster_config(client_configuration=configuration)
+    except ConfigException as exc:
+        raise KubeError(f"in-cluster config: {single_line(str(exc))}") from None
+    namespace_file = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+    namespace = namespace_file.read_text().strip() if namespace_file.is_file() else None
+    return KubeClient(
+        api=client.ApiClient(configuration),
+        context=None,
+        server=configuration.host,
+        namespace=namespace,
+        user="serviceaccount",
+    )
