@@ -190,6 +190,18 @@ def test_sizes_are_realistic_and_records_decode():
     assert 6_000 <= _size(driver) <= 9_000
     assert 9_000 <= _size(executor) <= 12_500  # 20 SPARK_JAVA_OPT_n on Spark 3.3+
     assert 7_000 <= _size(old_exec) < _size(executor)
+    # Spark < 3.3 sets neither spark-app-name nor spark-version
+    assert set(old_exec["metadata"]["labels"]) == {
+        "spark-app-selector",
+        "spark-exec-id",
+        "spark-exec-resourceprofile-id",
+        "spark-role",
+    }
+    assert set(old["metadata"]["labels"]) == {
+        "spark-app-selector",
+        "spark-role",
+        "kyuubi-unique-tag",
+    }
     for obj in (driver, executor, old, old_exec):
         record = msgspec.convert(obj, Pod)
         assert record.status.phase == "Running"

@@ -3,14 +3,21 @@
 apache/spark ``resource-managers/kubernetes/core/src/main/scala/org/apache/spark/deploy/k8s/``
 ``Constants.scala``, ``features/BasicDriverFeatureStep.scala``,
 ``features/BasicExecutorFeatureStep.scala``, ``features/LocalDirsFeatureStep.scala``:
-labels ``spark-app-selector``/``spark-app-name``/``spark-role``/``spark-version`` (executors
-also ``spark-exec-id``/``spark-exec-resourceprofile-id``), containers
+labels ``spark-app-selector``/``spark-role`` (executors also ``spark-exec-id``/
+``spark-exec-resourceprofile-id``; since 3.3 both get ``spark-app-name`` and
+``spark-version``, SPARK-36566/SPARK-37339), containers
 ``spark-kubernetes-driver``/``-executor``, ports ``driver-rpc-port`` 7078, ``blockmanager``
 7079, ``spark-ui`` 4040, ``restartPolicy: Never``, memory request = limit = heap +
 max(0.1·heap, 384 MiB), executors owned by the driver pod (``controller: true``).
 Kyuubi (apache/kyuubi @ cfbbeec4) adds ``kyuubi-unique-tag`` to the driver only
 (``KyuubiApplicationManager.setupSparkK8sTag``) and ``SPARK_USER_NAME`` to both
 (``SparkProcessBuilder``), and names the pods (``kyuubi_pod_names``).
+
+The Spark sources were read at the commits the code index holds (Constants.scala @48abf9f5,
+BasicDriverFeatureStep.scala @00012ecc, BasicExecutorFeatureStep.scala @9fb83468); the
+3.3 labels are from SPARK-37339 (apache/spark#34609) and kyuubi-facts §5. Not verified in
+source here: ``SPARK_EXECUTOR_POD_NAME``/``SPARK_RESOURCE_PROFILE_ID`` (newer executors)
+and the exact JavaModuleOptions list.
 """
 
 from __future__ import annotations
@@ -200,12 +207,8 @@ def spark_driver_pod(
     memory = spark_memory_mib(heap_mib)
     local_dir = f"/var/data/spark-{new_uid(rng)}"
     conf_map = f"spark-drv-{hex_string(rng, 16)}-conf-map"
-    labels = {
-        "spark-app-name": spark_app_name_label(app_name),
-        "spark-app-selector": app_id,
-        "spark-role": "driver",
-        "spark-version": spark_version,
-    }
+    labels = {"spark-app-selector": app_id, "spark-role": "driver"}
+    labels.update(_app_labels(spark_version, spark_app_name_label(app_name)))
     if with_kyuubi_tag:
         labels[KYUUBI_TAG_LABEL] = ref_id
     env = [
@@ -293,7 +296,8 @@ def spark_executor_pod(
     labels = dmeta["labels"]
     namespace = dmeta["namespace"]
     app_id = labels["spark-app-selector"]
-    version = labels.get("spark-version", SPARK_VERSION)
+    image = driver["spec"]["containers"][0]["image"]
+    version = image.rsplit(":", 1)[1].removeprefix("v").split("-")[0]
     user = next(
         e["value"] for e in driver["spec"]["containers"][0]["env"] if e["name"] == "SPARK_USER"
     )
@@ -330,13 +334,12 @@ def spark_executor_pod(
         ],
     )
     exec_labels = {
-        "spark-app-name": labels["spark-app-name"],
         "spark-app-selector": app_id,
         "spark-exec-id": str(exec_id),
         "spark-exec-resourceprofile-id": "0",
         "spark-role": "executor",
-        "spark-version": version,
     }
+    exec_labels.update(_app_labels(version, labels.get("spark-app-name", "")))
     return pod(
         rng,
         name=name,
@@ -362,8 +365,18 @@ def spark_executor_pod(
     )
 
 
+def _app_labels(version: str, app_name_label: str) -> dict[str, str]:
+    """Labels Spark 3.3 added to driver and executors: ``spark-app-name`` (SPARK-36566)
+    and ``spark-version`` (SPARK-37339, apache/spark#34609)."""
+    if _version_tuple(version) < (3, 3):
+        return {}
+    return {"spark-app-name": app_name_label, "spark-version": version}
+
+
 def driver_service_name(driver: Obj) -> str:
     """The driver's headless Service (``DriverServiceFeatureStep``: ``<prefix>-driver-svc``,
     with a unique id so it stays a DNS label)."""
-    prefix = spark_app_name_label(driver["metadata"]["labels"]["spark-app-name"])[:30].rstrip("-")
-    return f"{prefix}-{driver['metadata']['uid'].replace('-', '')[:16]}-driver-svc"
+    meta = driver["metadata"]
+    app = meta["labels"].get("spark-app-name") or meta["name"].removeprefix("kyuubi-")
+    prefix = spark_app_name_label(app)[:30].rstrip("-")
+    return f"{prefix}-{meta['uid'].replace('-', '')[:16]}-driver-svc"
