@@ -219,3 +219,14 @@ def test_exec_credential_plugin(incidents: RunningSim, tmp_path: Path) -> None:
     assert broken.returncode == 2
     assert "credentials of user 'admin'" in broken.stderr
     assert len(broken.stderr.strip().splitlines()) == 1, broken.stderr
+
+
+def test_triage_demo_runs_the_report_through_the_client_path() -> None:
+    result = triage("--demo", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    kinds = {f["kind"] for f in report["findings"]}
+    assert {"oom_killed", "zombie_engine_pod", "orphaned", "stuck_terminating"} <= kinds
+    assert any(e["state"] == "KILLED" and e["reason"] == "OOMKilled" for e in report["engines"])
+    bad = triage("--demo", "--kubeconfig", "x")
+    assert bad.returncode == 2 and "--demo runs its own cluster" in bad.stderr
