@@ -183,7 +183,7 @@ class KyuubiServer:
         self.admins = admins if admins is not None else {user}
         self.launch_delay = launch_delay
         self.slow_seconds = slow_seconds
-        self.fail_mode: str | None = None
+        self._fail_mode: str | None = None
         self._port = port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -227,20 +227,30 @@ class KyuubiServer:
     def stop(self) -> None:
         with self._lock:
             self._unbind()
+            self._thread = None
             for timer in self._timers:
                 timer.cancel()
             self._timers.clear()
+
+    @property
+    def fail_mode(self) -> str | None:
+        """None, or how the server misbehaves: ``down``, ``slow``, ``garbage``, ``401``."""
+        return self._fail_mode
+
+    @fail_mode.setter
+    def fail_mode(self, mode: str | None) -> None:
+        self.set_fail_mode(mode)
 
     def set_fail_mode(self, mode: str | None) -> None:
         """Switch misbehaviour on or off; ``down`` closes the port, leaving it reopens it."""
         if mode not in FAIL_MODES:
             raise ValueError(f"fail_mode must be one of {FAIL_MODES}")
         with self._lock:
-            was_down = self.fail_mode == "down"
-            self.fail_mode = mode
+            was_down = self._fail_mode == "down"
+            self._fail_mode = mode
             if mode == "down":
                 self._unbind()
-            elif was_down:
+            elif was_down and self._thread is not None:
                 self._bind()
 
     def later(self, fn: Any, *args: Any) -> None:

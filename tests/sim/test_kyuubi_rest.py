@@ -308,10 +308,10 @@ def test_fail_modes(sim):
     server.set_fail_mode("slow")
     with pytest.raises(TimeoutError):
         c.call("GET", "/api/v1/version", timeout=0.05)
-    server.set_fail_mode("down")
+    server.fail_mode = "down"
     with pytest.raises(urllib.error.URLError):
         c.call("GET", "/api/v1/version")
-    server.set_fail_mode(None)
+    server.fail_mode = None
     assert c.call("GET", "/api/v1/version")[:2] == (200, {"version": "1.10.1"})
     with pytest.raises(ValueError):
         server.set_fail_mode("flaky")
