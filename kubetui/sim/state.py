@@ -107,7 +107,18 @@ class SimClock:
 class Entry:
     """One stored object version: its JSON bytes and what selectors and GC need."""
 
-    __slots__ = ("data", "deleting", "fields", "key", "labels", "owners", "rv", "uid", "written")
+    __slots__ = (
+        "data",
+        "delete_at",
+        "deleting",
+        "fields",
+        "key",
+        "labels",
+        "owners",
+        "rv",
+        "uid",
+        "written",
+    )
 
     def __init__(
         self, key: str, rv: int, obj: Obj, rdef: ResourceDef, written: float = 0.0
@@ -122,6 +133,13 @@ class Entry:
             ref.get("uid") for ref in meta.get("ownerReferences") or () if ref.get("uid")
         )
         self.deleting = bool(meta.get("deletionTimestamp"))
+        #: when a graceful deletion's grace runs out (epoch seconds), else None
+        stamp = (
+            parse_time(meta.get("deletionTimestamp"))
+            if meta.get("deletionGracePeriodSeconds")
+            else None
+        )
+        self.delete_at = None if stamp is None else stamp.timestamp()
         #: sim time (epoch seconds) of the write that made this version
         self.written = written
         self.data = _encode(obj)
@@ -565,9 +583,7 @@ class SimState:
 
     def _kubelet_finish(self, store: _Store, key: str, now: datetime) -> None:
         entry = store.entries[key]
-        meta = entry.obj()["metadata"]
-        stamp = parse_time(meta.get("deletionTimestamp"))
-        if stamp is None or stamp > now or not meta.get("deletionGracePeriodSeconds"):
+        if entry.delete_at is None or entry.delete_at > now.timestamp():
             return
         namespace, _, name = key.partition("/")
         self.delete("pods", namespace, name, grace_period_seconds=0)
@@ -577,7 +593,9 @@ class SimState:
         for resource, store in self._stores.items():
             for key in sorted(store.deleting):
                 entry = store.entries.get(key)
-                if entry is None:
+                if entry is None or (
+                    b'"orphan"' not in entry.data and b'"foregroundDeletion"' not in entry.data
+                ):
                     continue
                 meta = entry.obj()["metadata"]
                 finalizers = meta.get("finalizers") or []
