@@ -265,6 +265,12 @@ def test_crash_loop_and_deletion_helpers():
     assert cs["state"]["waiting"]["reason"] == "CrashLoopBackOff"
     assert cs["lastState"]["terminated"]["exitCode"] == 143
     assert cs["restartCount"] == 4 and cs["ready"] is False
+    restarted = f.container_id(rng)
+    f.set_container_state(pod, f.DRIVER_CONTAINER, f.running(T0 + timedelta(minutes=6)), restarts=5)
+    cs = pod["status"]["containerStatuses"][0]
+    cs["containerID"] = restarted
+    assert (cs["ready"], cs["started"], cs["restartCount"]) == (True, True, 5)
+    assert cs["lastState"]["terminated"]["exitCode"] == 143  # kept from the crash
     f.mark_deleting(pod, T0, grace_seconds=0, finalizers=["acme.io/hold"])
     meta = pod["metadata"]
     assert meta["deletionTimestamp"] == "2025-03-01T12:00:00Z"

@@ -500,8 +500,8 @@ def set_container_state(
 ) -> Obj:
     """Set one container's (or init container's) state; ``ready``/``started`` follow it.
 
-    A terminated state keeps the container's current ``containerID``; a new running state
-    after a restart gets the ID the caller passes in ``state`` (see ``restart``).
+    ``containerID`` follows a terminated state's; after a restart into a running state the
+    caller stores the new container's ID (``container_id``). Returns the status entry.
     """
     status = _status_of(obj, name)
     status["state"] = state

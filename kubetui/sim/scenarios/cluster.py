@@ -27,8 +27,6 @@ class NodeInfo:
     name: str
     index: int
     host_ip: str
-    memory_gib: int
-    cpu: int
     #: the scheduler may place new pods here (stored, no NoSchedule taint)
     schedulable: bool = True
     used_ips: set[int] = field(default_factory=set)
@@ -82,9 +80,7 @@ class Cluster:
         if store:
             self.state.create("nodes", obj)
         host_ip = obj["status"]["addresses"][0]["address"]
-        info = NodeInfo(
-            name, index, host_ip, memory_gib, cpu, schedulable=store and not memory_pressure
-        )
+        info = NodeInfo(name, index, host_ip, schedulable=store and not memory_pressure)
         self.nodes[name] = info
         return info
 

@@ -373,11 +373,6 @@ class SparkFleet:
             at=at,
         )
 
-    def delete_driver(self, app: SparkApp) -> None:
-        """A graceful API delete of the driver (what Kyuubi's kill does); the executors
-        follow through owner garbage collection once the driver is gone."""
-        self.cluster.state.delete("pods", app.namespace, app.driver)
-
     def cleanup(self, app: SparkApp) -> None:
         """Remove the driver now (Kyuubi's cleanup of a terminated app); executors follow."""
         self.cluster.remove_pod(app.namespace, app.driver)
