@@ -249,8 +249,13 @@ def test_hot_reconcile_loop_against_its_peers():
         assert 1 <= pipelines[f"kubero/{peer}"] <= 5
         assert secrets[f"{peer}-production/registry-login"] <= 5
     shop = state.get("kuberopipelines", "kubero", "shop")
-    writers = {m["manager"] for m in shop["metadata"]["managedFields"]}
-    assert "kubero-operator" in writers
+    writers = {(m["manager"], m.get("subresource")) for m in shop["metadata"]["managedFields"]}
+    assert writers == {("kubero", None), ("kubero-operator", None), ("kubero-operator", "status")}
+    latest = max(
+        datetime.fromisoformat(m["time"].replace("Z", "+00:00"))
+        for m in shop["metadata"]["managedFields"]
+    )
+    assert state.clock.now() - latest <= timedelta(seconds=8)
 
 
 def test_ticking_keeps_the_cluster_moving_and_bounded():

@@ -251,9 +251,17 @@ def registry_secret(c: Cluster, namespace: str, created: datetime, at: datetime)
 
 def sync_write(obj: Obj, at: datetime) -> None:
     """One reconcile write by ``kubero-operator``: the sync stamp and its managedFields time
-    change (an identical object would be a no-op update without a new resourceVersion)."""
+    change (an identical object would be a no-op update without a new resourceVersion).
+    Its first write of the annotation adds the operator's own (non-status) managedFields
+    entry, as the apiserver does for a new field manager."""
     meta = obj["metadata"]
-    meta.setdefault("annotations", {})["kubero.dev/synced-at"] = f.ts(at)
+    annotations = meta.setdefault("annotations", {})
+    annotations["kubero.dev/synced-at"] = f.ts(at)
+    managed = meta.setdefault("managedFields", [])
+    if not any(m["manager"] == "kubero-operator" and not m.get("subresource") for m in managed):
+        api_version = managed[0]["apiVersion"] if managed else "v1"
+        owned = {"metadata": {"annotations": {"kubero.dev/synced-at": ""}}}
+        managed.append(f.managed_entry("kubero-operator", at, owned, api_version=api_version))
     f.touch_manager(obj, "kubero-operator", at)
     f.touch_manager(obj, "kubero-operator", at, subresource="status")
     for cond in (obj.get("status") or {}).get("conditions", []):
