@@ -8,7 +8,7 @@ pods, over ~N/5000+1 namespaces and ~N/50 nodes; about 2 % are in failure states
 Building 150k pods by calling the factory per pod would take minutes, so each kind of pod
 is built once by the factory with sentinel values, serialised, and cut into a template at
 every per-pod value (names, uids, IPs, node, container IDs, times); a pod is then a string
-join plus one ``orjson.loads``.
+join plus one ``msgspec.json.decode``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import msgspec
-import orjson
 
 from kubetui.sim import factory as f
 from kubetui.sim.factory import Obj
@@ -108,20 +107,22 @@ class _Template:
         for outer, inner in _RAW_PATHS:
             part = obj.get(outer) or {}
             if inner in part:
-                text = orjson.dumps(part[inner]).decode()
+                text = msgspec.json.encode(part[inner]).decode()
                 self.raws.append((outer, inner, _Text(text, replace, offsets)))
                 part[inner] = None
-        self.skeleton = _Text(orjson.dumps(obj).decode(), replace, offsets)
+        self.skeleton = _Text(msgspec.json.encode(obj).decode(), replace, offsets)
         self.offsets = sorted(offsets)
 
     def render(self, values: dict[str, str], created: datetime, *, raw: bool = True) -> Obj:
         base = int(created.timestamp())
         for seconds in self.offsets:
             values[f"t{seconds}"] = _stamp(base + seconds)
-        obj = orjson.loads(self.skeleton.render(values))
+        obj = msgspec.json.decode(self.skeleton.render(values))
         for outer, inner, text in self.raws:
             rendered = text.render(values)
-            obj[outer][inner] = msgspec.Raw(rendered.encode()) if raw else orjson.loads(rendered)
+            obj[outer][inner] = (
+                msgspec.Raw(rendered.encode()) if raw else msgspec.json.decode(rendered)
+            )
         return obj
 
 
@@ -441,7 +442,7 @@ def _stamp(epoch_seconds: int) -> str:
 
 
 def _copy(obj: Obj) -> Obj:
-    return orjson.loads(orjson.dumps(obj))
+    return msgspec.json.decode(msgspec.json.encode(obj))
 
 
 def _terminate(obj: Obj, container: str, reason: str, code: int, base: datetime) -> None:
