@@ -60,15 +60,15 @@ class Controllers:
             for r in ("deployments", "replicasets", "statefulsets", "pods")
         }
         #: template hashes at start: until a template changes, what the scenario built
-        #: (its ReplicaSets, its pods' revision labels) counts as current
+        #: (its ReplicaSets, its pods' revision labels) counts as current; controllers act
+        #: only on changes made after start
         self._baseline: dict[str, str] = {}
         for resource in ("deployments", "statefulsets"):
             for entry in state.entries(resource):
                 template = (entry.obj().get("spec") or {}).get("template") or {}
                 self._baseline[f"{resource}/{entry.key}"] = template_hash(template)
-        self._dirty: set[tuple[str, str]] = {
-            (r, e.key) for r in ("replicasets",) for e in state.entries(r)
-        }
+        #: owners to reconcile; empty at start so a frozen scenario stays as populated
+        self._dirty: set[tuple[str, str]] = set()
 
     def close(self) -> None:
         for watcher in self._watchers.values():
