@@ -43,6 +43,13 @@ def _owner_ref(kind: str, api_version: str, owner: Obj) -> Obj:
     }
 
 
+def _is_active(pod: Obj) -> bool:
+    """``IsPodActive`` (kubernetes pkg/controller/controller_utils.go): replica counts
+    skip Succeeded, Failed and deleting pods, so an Evicted pod is left alone."""
+    phase = (pod.get("status") or {}).get("phase")
+    return phase not in ("Succeeded", "Failed") and not pod["metadata"].get("deletionTimestamp")
+
+
 def _split(key: str) -> tuple[str | None, str]:
     namespace, _, name = key.rpartition("/")
     return namespace or None, name
@@ -254,12 +261,7 @@ class Controllers:
                     rs["metadata"]["name"],
                     lambda o, w=want: o["spec"].__setitem__("replicas", w),
                 )
-        pods = [
-            p
-            for rs in owned
-            for p in self._owned(rs, "pods")
-            if not p["metadata"].get("deletionTimestamp")
-        ]
+        pods = [p for rs in owned for p in self._owned(rs, "pods") if _is_active(p)]
         current = [
             p for p in pods if p["metadata"].get("labels", {}).get("pod-template-hash") == pod_hash
         ]
@@ -278,7 +280,7 @@ class Controllers:
     def _replicaset(self, rs: Obj) -> None:
         spec = rs.get("spec") or {}
         desired = int(spec.get("replicas", 1))
-        pods = [p for p in self._owned(rs, "pods") if not p["metadata"].get("deletionTimestamp")]
+        pods = [p for p in self._owned(rs, "pods") if _is_active(p)]
         for _ in range(desired - len(pods)):
             name = f"{rs['metadata']['name']}-" + "".join(self.rng.choice(_SAFE) for _ in range(5))
             self._new_pod(rs, "ReplicaSet", "apps/v1", name, spec.get("template") or {}, {})
