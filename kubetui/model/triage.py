@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 import msgspec
 
@@ -162,6 +163,33 @@ def node_memory_capacities(nodes: Iterable[Node]) -> dict[str, int | None]:
     }
 
 
+class Analysis(NamedTuple):
+    """The cluster-wide part of the report: engines and findings (no per-pod rows)."""
+
+    engines: list[Engine]
+    findings: list[Finding]
+
+
+def analyse(
+    pods: Sequence[Pod],
+    nodes: Sequence[Node] | None,
+    now: datetime,
+    *,
+    thresholds: Thresholds | None = None,
+    rates: Iterable[ObjectRate] = (),
+    known_engine_ids: set[str] | None = None,
+) -> Analysis:
+    """Engines and every finding for one snapshot; ``nodes=None``: node list unknown.
+
+    Findings are most severe first (see ``find_pod_findings``), hot loops after the pod
+    findings. The dashboard runs this alone (its pod rows are computed only when seen).
+    """
+    engines = group_engines(pods)
+    findings = find_pod_findings(pods, nodes, engines, now, thresholds, known_engine_ids)
+    findings += find_hot_loops(rates, thresholds)
+    return Analysis(engines, findings)
+
+
 def build_triage(
     pods: Sequence[Pod],
     nodes: Sequence[Node] | None,
@@ -173,10 +201,11 @@ def build_triage(
 ) -> TriageReport:
     """Apply every rule to one snapshot. ``nodes=None``: the node list is unknown.
 
-    Pods are sorted by (namespace, name), engines by (namespace, id), findings most
-    severe first (see ``find_pod_findings``), hot loops after the pod findings.
+    Pods are sorted by (namespace, name), engines by (namespace, id).
     """
-    engines = group_engines(pods)
+    engines, findings = analyse(
+        pods, nodes, now, thresholds=thresholds, rates=rates, known_engine_ids=known_engine_ids
+    )
     engine_of = {id(p): e.id for e in engines for p in e.pods}
     capacities = node_memory_capacities(nodes or ())
     ordered = sorted(pods, key=lambda p: (p.metadata.namespace or "", p.metadata.name or ""))
@@ -184,8 +213,6 @@ def build_triage(
         _pod_row(p, capacities.get(p.spec.node_name or ""), engine_of.get(id(p)), now)
         for p in ordered
     ]
-    findings = find_pod_findings(pods, nodes, engines, now, thresholds, known_engine_ids)
-    findings += find_hot_loops(rates, thresholds)
     return TriageReport(
         pods=rows,
         engines=[_engine_row(e) for e in engines],
