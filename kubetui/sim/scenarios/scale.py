@@ -374,6 +374,8 @@ class ScaleScenario(Scenario):
         now: datetime,
     ) -> int:
         app = f"{rng.choice(_SERVICES)}-{f.name_suffix(rng, 4)}"
+        while state.get("deployments", ns, app) is not None:  # 4 chars collide at 150k pods
+            app = f"{rng.choice(_SERVICES)}-{f.name_suffix(rng, 4)}"
         created = now - timedelta(days=rng.randint(1, 60))
         values = {
             "app": app,
