@@ -60,6 +60,8 @@ class KubeClient:
     #: The context's namespace (``-n`` default for namespaced views), if any.
     namespace: str | None
     user: str | None
+    #: ``--read-only``: every write is refused here, before a request is made.
+    read_only: bool = False
 
     def get(
         self,
@@ -84,22 +86,55 @@ class KubeClient:
 
         Raises :class:`KubeError` for transport failures and any status >= 400.
         """
-        url = self.server.rstrip("/") + path + (f"?{urlencode(query)}" if query else "")
-        headers = {"Accept": accept}
-        # Bearer tokens, exec plugins (refreshed when they expire), basic auth.
-        self.api.update_params_for_auth(headers, None, ["BearerToken"], path, "GET", None)
-        try:
-            response = self.api.rest_client.request(
-                "GET", url, headers=headers, _request_timeout=timeout
-            ).response
-        except (urllib3.exceptions.HTTPError, client.ApiException) as exc:
-            # The package reports SSL failures as ApiException(status=0).
-            raise KubeError(_transport_message(self.server, exc)) from None
+        response = self._request("GET", path, query, {"Accept": accept}, None, timeout)
         if response.status >= 400:
             body = response.data
             response.release_conn()
             raise status_error(response.status, body, self)
         return response
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        body: dict | list | None = None,
+        *,
+        query: Sequence[tuple[str, str]] = (),
+        content_type: str = "application/json",
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> tuple[int, bytes]:
+        """A write (DELETE, POST, PATCH): returns (status, body), errors included.
+
+        The caller reads 404/409/403 as outcomes of its action; only transport failures
+        raise. Refused before anything is sent when the client is read-only.
+        """
+        if self.read_only:
+            raise KubeError(f"read-only: refusing {method} {path} (started with --read-only)")
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        response = self._request(method, path, query, headers, body, timeout)
+        data = response.data
+        response.release_conn()
+        return response.status, data
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, str]],
+        headers: dict[str, str],
+        body: dict | list | None,
+        timeout: tuple[float, float],
+    ) -> urllib3.BaseHTTPResponse:
+        url = self.server.rstrip("/") + path + (f"?{urlencode(query)}" if query else "")
+        # Bearer tokens, exec plugins (refreshed when they expire), basic auth.
+        self.api.update_params_for_auth(headers, None, ["BearerToken"], path, method, body)
+        try:
+            return self.api.rest_client.request(
+                method, url, headers=headers, body=body, _request_timeout=timeout
+            ).response
+        except (urllib3.exceptions.HTTPError, client.ApiException) as exc:
+            # The package reports SSL failures as ApiException(status=0).
+            raise KubeError(_transport_message(self.server, exc)) from None
 
 
 def _transport_message(server: str, exc: BaseException) -> str:
