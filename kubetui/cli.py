@@ -133,17 +133,50 @@ def build_parser() -> argparse.ArgumentParser:
 
     cleanup = commands.add_parser(
         "cleanup",
-        help="select failed pods by policy, descheduler-style (headless)",
-        description="Select failed pods with descheduler RemoveFailedPods semantics and "
-        "print the selection; optionally write the equivalent descheduler policy. "
-        "Exit 0 when nothing is selected, 1 when pods are selected, 2 on bad input.",
+        help="delete failed, zombie, stuck and orphaned pods, with a preview (headless)",
+        description="Select pods to delete: failed pods by a descheduler-style policy "
+        "(RemoveFailedPods semantics), and/or the pods of the zombie, stuck-Terminating and "
+        "orphaned findings; show the plan, run a server-side dry run, ask, then delete with "
+        "uid preconditions and report each pod. With --from-file only --dry-run is allowed. "
+        "Exit 0: nothing selected (or all done), 1: pods selected in a dry run, or some "
+        "deletes failed; 2: usage, input or connection error.",
     )
-    _add_file_flag(cleanup, required=True)
+    _add_file_flag(cleanup, required=False)
+    _add_cluster_flags(cleanup)
+    _add_demo_flags(cleanup)
     _add_output_flags(cleanup)
     cleanup.add_argument(
         "--dry-run",
         action="store_true",
-        help="only print the selection (required with --from-file: a dump cannot be deleted)",
+        help="only print the plan and the server's dry-run answer for each pod; delete nothing",
+    )
+    cleanup.add_argument(
+        "--zombies", action="store_true", help="select pods of engines that ended (zombies)"
+    )
+    cleanup.add_argument(
+        "--stuck-terminating",
+        action="store_true",
+        help="select pods stuck Terminating past their deadline (force delete, grace 0)",
+    )
+    cleanup.add_argument(
+        "--orphaned",
+        action="store_true",
+        help="select pods bound to nodes that no longer exist (force delete, grace 0)",
+    )
+    cleanup.add_argument(
+        "--yes", "-y", action="store_true", help="do not ask for confirmation (scripts)"
+    )
+    cleanup.add_argument(
+        "--max",
+        type=int,
+        default=100,
+        metavar="N",
+        help="refuse to run when more than N pods are selected (default 100)",
+    )
+    cleanup.add_argument(
+        "--read-only",
+        action="store_true",
+        help="never send a write request (not even a server-side dry run)",
     )
     cleanup.add_argument(
         "--reasons",
@@ -191,6 +224,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the equivalent descheduler v1alpha2 DeschedulerPolicy to FILE",
     )
 
+    locate = commands.add_parser(
+        "locate",
+        help="print where kubetui keeps its files",
+        description="Print the path of kubetui's config dir, user themes dir, state dir "
+        "or audit log (XDG base directories).",
+    )
+    locate.add_argument(
+        "what",
+        nargs="?",
+        choices=("config", "themes", "state", "audit"),
+        help="one location (default: all, one per line)",
+    )
+
     from kubetui.sim.cli import add_sim_parser
 
     add_sim_parser(commands)
@@ -218,6 +264,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_cleanup(args)
         if args.command == "sim":
             return args.handler(args)
+        if args.command == "locate":
+            from kubetui.paths import LOCATIONS
+
+            for name, where in LOCATIONS.items():
+                if args.what in (None, name):
+                    print(where() if args.what else f"{name}: {where()}")
+            return EXIT_OK
         raise UsageError(f"kubetui: unknown command {args.command!r}")
     except UserError as exc:
         message = str(exc)

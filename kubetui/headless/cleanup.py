@@ -1,39 +1,57 @@
-"""``kubetui cleanup``: which failed pods a descheduler-style policy selects, headless."""
+"""``kubetui cleanup``: preview, dry-run on the server, confirm, then delete, headless.
+
+Selection: failed pods by a descheduler-style policy, and/or the pods of the zombie,
+stuck-Terminating and orphaned findings. The plan (``kubetui.actions.plans``) is shown in
+full before anything runs; execution and the audit record are ``kubetui.actions``'.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
+import threading
+from datetime import datetime
 from pathlib import Path
 
 import msgspec
 
-from kubetui.cli import UsageError
+from kubetui.actions.audit import record_action
+from kubetui.actions.execute import Outcome, execute
+from kubetui.actions.plans import Plan, merge_plans, plan_failed_pods, plan_finding_cleanup
+from kubetui.cli import EXIT_FOUND, EXIT_OK, UsageError
+from kubetui.headless.cluster_input import check_sources, namespaces_of, open_cluster
 from kubetui.headless.input import read_dump, resolve_now
 from kubetui.headless.text_report import WIDTH, fit
-from kubetui.model.cleanup_policy import (
-    CleanupPolicy,
-    Selection,
-    parse_exit_codes,
-    select_failed_pods,
-)
+from kubetui.model.cleanup_policy import CleanupPolicy, parse_exit_codes, select_failed_pods
 from kubetui.model.descheduler_yaml import PolicyYaml, render_policy
 from kubetui.model.durations import parse_duration_seconds
+from kubetui.model.records import Node, Pod
 from kubetui.model.selectors import SelectorError, parse_label_selector
+from kubetui.model.triage import analyse
+from kubetui.sources.kube_client import KubeClient
+from kubetui.sources.snapshot import take_snapshot
 
 
 class SelectedPod(msgspec.Struct, frozen=True):
-    namespace: str | None
-    name: str | None
-    uid: str | None
+    namespace: str
+    name: str
+    uid: str
     reason: str
+    action: str
+    api_call: str
 
 
 class CleanupResult(msgspec.Struct, frozen=True):
     selected: list[SelectedPod]
+    #: The failed-pod policy as a descheduler DeschedulerPolicy (empty when not used).
     policy_yaml: str
     #: What the descheduler policy cannot express (it would select differently).
     policy_notes: list[str]
+    plan: Plan
+    #: One per step: the server's dry-run answer, or the real outcome.
+    outcomes: list[Outcome]
+    dry_run: bool
 
 
 def _csv(text: str | None) -> tuple[str, ...]:
@@ -64,42 +82,172 @@ def policy_from_args(args: argparse.Namespace) -> CleanupPolicy:
         raise UsageError(f"kubetui cleanup: {exc}") from None
 
 
+def _finding_kinds(args: argparse.Namespace) -> list[str]:
+    wanted = (
+        ("zombie_engine_pod", args.zombies),
+        ("stuck_terminating", args.stuck_terminating),
+        ("orphaned", args.orphaned),
+    )
+    return [kind for kind, on in wanted if on]
+
+
+def build_plan(
+    args: argparse.Namespace,
+    policy: CleanupPolicy,
+    pods: list[Pod],
+    nodes: list[Node] | None,
+    now: datetime,
+) -> Plan:
+    """The failed-pod policy (when asked for, or when nothing else is) plus the chosen
+    finding kinds, merged so each pod appears once."""
+    kinds = _finding_kinds(args)
+    plans = []
+    if policy.reasons or policy.exit_codes or not kinds:
+        plans.append(plan_failed_pods(select_failed_pods(pods, policy, now), pods))
+    if kinds:
+        findings = analyse(pods, nodes, now).findings
+        plans.append(plan_finding_cleanup(findings, pods, kinds))
+    merged = merge_plans("", plans)
+    title = f"Delete {len(merged.steps)} pod(s)"
+    return msgspec.structs.replace(merged, title=title)
+
+
 def _render_text(result: CleanupResult) -> str:
-    lines = [f"Selected {len(result.selected)} failed pod(s) (dry run: nothing deleted)"]
-    for pod in result.selected:
-        lines.append(f"  {fit(f'{pod.namespace}/{pod.name}', WIDTH - 2)}")
-        lines.append(f"      {fit(pod.reason, WIDTH - 6)}")
+    plan = result.plan
+    verb = "dry run: nothing deleted" if result.dry_run else "executed"
+    lines = [f"{plan.title} ({verb})"]
+    outcome_of = {o.uid: o for o in result.outcomes}
+    for step in plan.steps:
+        t = step.target
+        lines.append(f"  {step.action:<12} {fit(f'{t.namespace}/{t.name}', WIDTH - 15)}")
+        lines.extend(_wrap(f"why: {step.reason}", 6))
+        lines.extend(_wrap(f"call: {step.api_call()}", 6))
+        if step.finalizers:
+            lines.append(f"      finalizers: {fit(', '.join(step.finalizers), WIDTH - 18)}")
+        if step.dependents:
+            lines.extend(_wrap(f"with it (owner GC): {', '.join(step.dependents)}", 6))
+        outcome = outcome_of.get(t.uid)
+        if outcome is not None:
+            lines.extend(_wrap(f"=> {outcome.status}: {outcome.detail}", 6))
+    lines.extend(f"warning: {w}" for w in plan.warnings)
     lines.extend(f"note: {note}" for note in result.policy_notes)
     return "\n".join(lines) + "\n"
 
 
-def _result(selections: list[Selection], policy_yaml: PolicyYaml) -> CleanupResult:
+def _wrap(text: str, indent: int) -> list[str]:
+    pad = " " * indent
+    return textwrap.wrap(text, WIDTH, initial_indent=pad, subsequent_indent=pad + "  ")
+
+
+def _confirm(plan: Plan, policy_yaml: PolicyYaml) -> bool:
+    """Show the whole plan and ask on the terminal; refuse (UsageError) without one.
+
+    Preview and question go to stderr so that stdout stays the machine-readable result.
+    """
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "kubetui cleanup: refusing to delete without confirmation: stdin is not a "
+            "terminal (use --dry-run to preview, --yes to confirm in scripts)"
+        )
+    sys.stderr.write(_render_text(_result(plan, [], policy_yaml, dry_run=True)))
+    if not _ask(f"Delete these {len(plan.steps)} pod(s)? [y/N] "):
+        return False
+    if plan.needs_second_confirmation:
+        return _ask(
+            "This includes FORCE deletes (grace 0): their containers may keep running on "
+            "the node, and finalizers may still hold them. Type 'force' to confirm: ",
+            expect="force",
+        )
+    return True
+
+
+def _ask(question: str, expect: str = "y") -> bool:
+    print(question, end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline().strip().lower()
+    return answer == expect or (expect == "y" and answer == "yes")
+
+
+def _execute(kube: KubeClient, plan: Plan) -> list[Outcome]:
+    """Run in a worker so Ctrl-C cancels before the next step and keeps what was done."""
+    cancel = threading.Event()
+    outcomes: list[Outcome] = []
+    worker = threading.Thread(
+        target=lambda: outcomes.extend(execute(kube, plan, cancel=cancel)), daemon=True
+    )
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        cancel.set()
+        print("kubetui: cancelling after the current pod…", file=sys.stderr)
+        worker.join()
+    return outcomes
+
+
+def _result(
+    plan: Plan, outcomes: list[Outcome], policy_yaml: PolicyYaml, dry_run: bool
+) -> CleanupResult:
     return CleanupResult(
         selected=[
-            SelectedPod(s.pod.metadata.namespace, s.pod.metadata.name, s.pod.metadata.uid, s.reason)
-            for s in selections
+            SelectedPod(
+                s.target.namespace, s.target.name, s.target.uid, s.reason, s.action, s.api_call()
+            )
+            for s in plan.steps
         ],
         policy_yaml=policy_yaml.text,
         policy_notes=list(policy_yaml.notes),
+        plan=plan,
+        outcomes=outcomes,
+        dry_run=dry_run,
     )
 
 
 def run_cleanup(args: argparse.Namespace) -> int:
-    """Print the selection; exit 1 when pods are selected, 0 when none are."""
-    if not args.dry_run:
+    """Preview or execute; see the command's help for the exit codes."""
+    check_sources(args, "cleanup")
+    if args.from_file and not args.dry_run:
         raise UsageError(
             "kubetui cleanup: --from-file needs --dry-run (a dump file cannot be deleted from)"
         )
+    if args.read_only and not args.dry_run:
+        raise UsageError("kubetui cleanup: --read-only deletes nothing; add --dry-run to preview")
+    if args.max < 1:
+        raise UsageError("kubetui cleanup: --max must be at least 1")
     policy = policy_from_args(args)
-    if not policy.reasons and not policy.exit_codes:
+    if not (policy.reasons or policy.exit_codes or _finding_kinds(args)):
         print(
-            "kubetui: no --reasons or --exit-codes: every failed pod the other filters "
-            "allow is selected",
+            "kubetui: no --reasons, --exit-codes, --zombies, --stuck-terminating or "
+            "--orphaned: every failed pod the other filters allow is selected",
             file=sys.stderr,
         )
-    loaded = read_dump(args.from_file)
-    selections = select_failed_pods(loaded.pods, policy, resolve_now(args.now))
-    result = _result(selections, render_policy(policy))
+    now = resolve_now(args.now)
+    policy_yaml = render_policy(policy)
+    if args.from_file:
+        loaded = read_dump(args.from_file)
+        plan = build_plan(args, policy, loaded.pods, loaded.nodes or None, now)
+        result = _result(plan, [], policy_yaml, dry_run=True)
+    else:
+        with open_cluster(args, read_only=args.read_only) as kube:
+            snap = take_snapshot(kube, namespaces_of(args))
+            for line in (*snap.notices, *snap.errors):
+                print(f"kubetui: {line}", file=sys.stderr)
+            plan = build_plan(args, policy, snap.pods, snap.nodes, now)
+            if len(plan.steps) > args.max:
+                raise UsageError(
+                    f"kubetui cleanup: {len(plan.steps)} pods selected, over --max {args.max}; "
+                    "narrow the selection or raise --max"
+                )
+            if args.dry_run:
+                outcomes = [] if args.read_only else execute(kube, plan, dry_run_only=True)
+            else:
+                if plan.steps and not args.yes and not _confirm(plan, policy_yaml):
+                    print("kubetui: nothing deleted", file=sys.stderr)
+                    return EXIT_OK
+                outcomes = _execute(kube, plan)
+                if plan.steps:
+                    record_action(kube, "cleanup", plan, outcomes)
+            result = _result(plan, outcomes, policy_yaml, dry_run=args.dry_run)
     if args.policy_yaml:
         try:
             Path(args.policy_yaml).write_text(result.policy_yaml)
@@ -110,7 +258,14 @@ def run_cleanup(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(result), indent=2))
         sys.stdout.buffer.write(b"\n")
-    else:
+    elif result.dry_run or not plan.steps:
         sys.stdout.write(_render_text(result))
+    else:
+        sys.stdout.write(
+            "\n".join(f"{o.status:<19} {o.namespace}/{o.name}: {o.detail}" for o in result.outcomes)
+            + "\n"
+        )
     sys.stdout.flush()
-    return 1 if result.selected else 0
+    if result.dry_run:
+        return EXIT_FOUND if plan.steps else EXIT_OK
+    return EXIT_OK if all(o.ok for o in result.outcomes) else EXIT_FOUND

@@ -37,7 +37,7 @@ def test_help_lists_every_subcommand() -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (("cleanup",), "--from-file"),
+        (("cleanup", "--from-file", "x"), "needs --dry-run"),
         (("triage", "--from-file", "x", "--bogus"), "unrecognized arguments: --bogus"),
         (("triage", "--from-file", "x", "--format", "xml"), "invalid choice: 'xml'"),
         (("triage", "--from-file", "x", "--now", "yesterday"), "not an ISO 8601 time"),

@@ -1,0 +1,205 @@
+"""Operator actions as data: what will be done, to which objects, by which API call.
+
+A plan is built from what the operator saw (records with uid and resourceVersion), shown
+before anything runs, and executed step by step with preconditions (``execute.py``).
+Nothing here does I/O: planners are pure functions over records and findings, so a
+preview and the execution can never disagree about the objects.
+
+Preconditions: every delete carries the pod's uid (a pod deleted and recreated under the
+same name between preview and confirm is a different pod, and the server answers 409).
+Force deletes also carry the resourceVersion: they are only safe for the state the
+operator saw (stuck past its deadline, or bound to a node that is gone), so any change
+since the preview stops them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+import msgspec
+
+from kubetui.model.cleanup_policy import Selection
+from kubetui.model.findings import Finding
+from kubetui.model.records import Pod
+
+DELETE: Final = "delete"
+FORCE_DELETE: Final = "force-delete"
+
+
+class Target(msgspec.Struct, frozen=True, kw_only=True):
+    """The exact object a step acts on, as the operator saw it."""
+
+    kind: str = "Pod"
+    namespace: str
+    name: str
+    uid: str
+    resource_version: str | None = None
+
+
+class Step(msgspec.Struct, frozen=True, kw_only=True):
+    action: str  # DELETE or FORCE_DELETE
+    target: Target
+    #: Why this object was selected (the finding's or policy's one-liner).
+    reason: str
+    #: None: the pod's own terminationGracePeriodSeconds; 0 for force deletes.
+    grace_seconds: int | None = None
+    #: Finalizers that will keep the object after the delete (shown, never stripped).
+    finalizers: tuple[str, ...] = ()
+    #: Pods that go with this one by owner garbage collection (executors of a driver).
+    dependents: tuple[str, ...] = ()
+    #: Whether the resourceVersion is a precondition too (see the module docstring).
+    check_resource_version: bool = False
+
+    @property
+    def path(self) -> str:
+        return f"/api/v1/namespaces/{self.target.namespace}/pods/{self.target.name}"
+
+    def delete_options(self, *, dry_run: bool) -> dict:
+        """The DeleteOptions body. dryRun travels in the body with the preconditions:
+        a non-empty body makes the server ignore query parameters (k8s-wire-facts §5)."""
+        preconditions = {"uid": self.target.uid}
+        if self.check_resource_version and self.target.resource_version:
+            preconditions["resourceVersion"] = self.target.resource_version
+        body: dict = {
+            "kind": "DeleteOptions",
+            "apiVersion": "v1",
+            "preconditions": preconditions,
+            "propagationPolicy": "Background",
+        }
+        if self.grace_seconds is not None:
+            body["gracePeriodSeconds"] = self.grace_seconds
+        if dry_run:
+            body["dryRun"] = ["All"]
+        return body
+
+    def api_call(self) -> str:
+        """The request, as the confirmation screen and the audit log show it."""
+        pre = f"uid={self.target.uid}"
+        if self.check_resource_version and self.target.resource_version:
+            pre += f", resourceVersion={self.target.resource_version}"
+        grace = "" if self.grace_seconds is None else f", gracePeriodSeconds={self.grace_seconds}"
+        return f"DELETE {self.path} (preconditions {pre}{grace}, propagationPolicy=Background)"
+
+
+class Plan(msgspec.Struct, frozen=True, kw_only=True):
+    title: str
+    steps: tuple[Step, ...]
+    #: Risks the operator must read before confirming (force deletes, finalizers, …).
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def needs_second_confirmation(self) -> bool:
+        return any(s.action == FORCE_DELETE for s in self.steps)
+
+
+def _target(pod: Pod, *, with_rv: bool = False) -> Target | None:
+    meta = pod.metadata
+    if not (meta.namespace and meta.name and meta.uid):
+        return None  # without a uid there is no safe precondition: never planned
+    return Target(
+        namespace=meta.namespace,
+        name=meta.name,
+        uid=meta.uid,
+        resource_version=meta.resource_version if with_rv else None,
+    )
+
+
+def _dependents(pod: Pod, pods: Iterable[Pod]) -> tuple[str, ...]:
+    uid = pod.metadata.uid
+    return tuple(
+        sorted(
+            p.metadata.name or "?"
+            for p in pods
+            if uid and any(ref.uid == uid for ref in p.metadata.owner_references)
+        )
+    )
+
+
+def plan_failed_pods(selections: Sequence[Selection], pods: Sequence[Pod]) -> Plan:
+    """Delete the pods a cleanup policy selected (all Failed: the server uses grace 0)."""
+    steps = []
+    for selection in selections:
+        target = _target(selection.pod)
+        if target is not None:
+            steps.append(
+                Step(
+                    action=DELETE,
+                    target=target,
+                    reason=selection.reason,
+                    finalizers=selection.pod.metadata.finalizers,
+                    dependents=_dependents(selection.pod, pods),
+                )
+            )
+    return Plan(title=f"Delete {len(steps)} failed pod(s) selected by policy", steps=tuple(steps))
+
+
+#: Finding kind → how its pods are cleaned up.
+_CLEANUP_KINDS: Final = ("zombie_engine_pod", "stuck_terminating", "orphaned")
+
+
+def plan_finding_cleanup(
+    findings: Iterable[Finding], pods: Sequence[Pod], kinds: Iterable[str] = _CLEANUP_KINDS
+) -> Plan:
+    """Delete zombie engine pods; force-delete stuck Terminating and orphaned pods.
+
+    Stuck Terminating pods already passed their deadline and orphaned pods sit on a node
+    whose kubelet will never confirm the kill, so only grace 0 removes them (what
+    kube-controller-manager's pod GC does for orphans); both carry the resourceVersion.
+    One step per pod, in finding order; a pod named by several findings is deleted once,
+    the strongest way.
+    """
+    wanted = set(kinds)
+    by_uid = {p.metadata.uid: p for p in pods if p.metadata.uid}
+    steps: dict[str, Step] = {}
+    warnings: list[str] = []
+    for finding in findings:
+        if finding.kind not in wanted or finding.uid not in by_uid:
+            continue
+        pod = by_uid[finding.uid]
+        force = finding.kind in ("stuck_terminating", "orphaned")
+        target = _target(pod, with_rv=force)
+        if target is None or (finding.uid in steps and not force):
+            continue
+        steps[finding.uid] = Step(
+            action=FORCE_DELETE if force else DELETE,
+            target=target,
+            reason=f"{finding.kind}: {finding.summary}",
+            grace_seconds=0 if force else None,
+            finalizers=pod.metadata.finalizers,
+            dependents=_dependents(pod, pods),
+            check_resource_version=force,
+        )
+    for step in steps.values():
+        if step.action != FORCE_DELETE:
+            continue
+        node = by_uid[step.target.uid].spec.node_name or "its node"
+        warnings.append(
+            f"{step.target.namespace}/{step.target.name}: force delete removes the API object "
+            f"without waiting for the kubelet; its containers may still run on {node}"
+        )
+        if step.finalizers:
+            warnings.append(
+                f"{step.target.namespace}/{step.target.name}: finalizers "
+                f"{', '.join(step.finalizers)} keep the object until their controller "
+                "removes them (kubetui does not strip finalizers)"
+            )
+    ordered = tuple(steps.values())
+    return Plan(
+        title=f"Clean up {len(ordered)} pod(s): zombies, stuck Terminating, orphaned",
+        steps=ordered,
+        warnings=tuple(warnings),
+    )
+
+
+def merge_plans(title: str, plans: Iterable[Plan]) -> Plan:
+    """One plan from several, each pod once (a force delete wins over a delete)."""
+    steps: dict[str, Step] = {}
+    warnings: list[str] = []
+    for plan in plans:
+        warnings.extend(w for w in plan.warnings if w not in warnings)
+        for step in plan.steps:
+            known = steps.get(step.target.uid)
+            if known is None or (step.action == FORCE_DELETE and known.action != FORCE_DELETE):
+                steps[step.target.uid] = step
+    return Plan(title=title, steps=tuple(steps.values()), warnings=tuple(warnings))

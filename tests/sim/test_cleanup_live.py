@@ -1,0 +1,224 @@
+"""``kubetui cleanup`` against the demo cluster: exactly the plan reaches the server.
+
+Each test starts its own frozen incidents cluster, so deletions cannot leak between
+tests; what the server holds afterwards is read from the sim's state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kubetui.actions.execute import CONFLICT, DELETED, HELD, execute
+from kubetui.actions.plans import plan_finding_cleanup
+from kubetui.model.triage import analyse
+from kubetui.sim.runner import RunningSim, running_sim
+from kubetui.sources.kube_client import KubeError, connect
+from kubetui.sources.snapshot import take_snapshot
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[RunningSim]:
+    with running_sim(
+        "incidents", 1, frozen=True, tmp_dir=tmp_path / "sim", kyuubi=False
+    ) as running:
+        yield running
+
+
+def pods_of(sim: RunningSim) -> dict[str, str]:
+    """uid → namespace/name of every pod the server holds."""
+    return {
+        p["metadata"]["uid"]: f"{p['metadata']['namespace']}/{p['metadata']['name']}"
+        for p in sim.state.list("pods")
+    }
+
+
+def cleanup(
+    sim: RunningSim, tmp_path: Path, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kubetui",
+            "cleanup",
+            "--kubeconfig",
+            str(sim.kubeconfig_path),
+            "--now",
+            sim.state.clock.now().isoformat(),
+            *args,
+        ],
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def deletes(sim: RunningSim) -> list[str]:
+    return [r.path for r in sim.request_log if r.method == "DELETE"]
+
+
+def test_dry_run_deletes_nothing_but_asks_the_server(sim: RunningSim, tmp_path: Path) -> None:
+    before = pods_of(sim)
+    result = cleanup(sim, tmp_path, "--zombies", "--orphaned", "--dry-run", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["dry_run"] is True
+    assert {o["status"] for o in report["outcomes"]} == {"dry-run-ok"}
+    assert len(deletes(sim)) == len(report["selected"]) > 0  # one server-side dry run each
+    assert pods_of(sim) == before
+    assert not (tmp_path / "state").exists()  # no audit record for a dry run
+
+
+def test_zombie_cleanup_removes_exactly_the_zombies(sim: RunningSim, tmp_path: Path) -> None:
+    before = pods_of(sim)
+    snap = take_snapshot(connect(str(sim.kubeconfig_path)))
+    now = sim.state.clock.now()
+    zombies = {
+        f.uid for f in analyse(snap.pods, snap.nodes, now).findings if f.kind == "zombie_engine_pod"
+    }
+    assert len(zombies) >= 10
+    result = cleanup(sim, tmp_path, "--zombies", "--yes", "--format", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    outcomes = json.loads(result.stdout)["outcomes"]
+    assert {o["uid"] for o in outcomes} == zombies
+    assert {o["status"] for o in outcomes} <= {"deleted", "gone"}
+    after = pods_of(sim)
+    assert set(before) - set(after) == zombies
+    assert {u: before[u] for u in after} == after  # every other pod untouched
+
+
+def test_audit_log_records_the_action_without_credentials(sim: RunningSim, tmp_path: Path) -> None:
+    result = cleanup(sim, tmp_path, "--orphaned", "--yes")
+    assert result.returncode == 0, result.stdout + result.stderr
+    log = tmp_path / "state" / "kubetui" / "audit.jsonl"
+    (line,) = log.read_text().splitlines()
+    record = json.loads(line)
+    assert record["verb"] == "cleanup" and record["context"] == "kubetui-sim"
+    (step,) = record["steps"]
+    assert step["action"] == "force-delete" and "gracePeriodSeconds=0" in step["api_call"]
+    assert record["outcomes"][0]["status"] == DELETED
+    for token in sim.tokens.values():
+        assert token not in log.read_text()
+    located = subprocess.run(
+        [sys.executable, "-m", "kubetui", "locate", "audit"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")},
+        check=True,
+    )
+    assert located.stdout.strip() == str(log)
+
+
+def test_force_delete_of_a_finalizer_held_pod(sim: RunningSim, tmp_path: Path) -> None:
+    result = cleanup(sim, tmp_path, "--stuck-terminating", "--yes", "--format", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    (outcome,) = report["outcomes"]
+    assert outcome["status"] == HELD and "acme.io/shuffle-archive" in outcome["detail"]
+    assert any("finalizers" in w for w in report["plan"]["warnings"])
+    held = sim.state.get("pods", outcome["namespace"], outcome["name"])
+    assert held is not None and held["metadata"]["finalizers"]
+
+
+def test_recreated_pod_under_the_same_name_is_not_deleted(sim: RunningSim) -> None:
+    kube = connect(str(sim.kubeconfig_path))
+    snap = take_snapshot(kube)
+    findings = analyse(snap.pods, snap.nodes, sim.state.clock.now()).findings
+    plan = plan_finding_cleanup(findings, snap.pods, ["orphaned"])
+    (step,) = plan.steps
+    old = sim.state.get("pods", step.target.namespace, step.target.name)
+    sim.state.remove("pods", step.target.namespace, step.target.name)
+    old["metadata"].pop("uid")
+    old["metadata"].pop("resourceVersion")
+    recreated = sim.state.create("pods", old)
+    (outcome,) = execute(kube, plan)
+    assert outcome.status == CONFLICT and "UID in the precondition" in outcome.detail
+    still = sim.state.get("pods", step.target.namespace, step.target.name)
+    assert still["metadata"]["uid"] == recreated["metadata"]["uid"]
+
+
+def test_read_only_sends_no_write(sim: RunningSim, tmp_path: Path) -> None:
+    before = pods_of(sim)
+    preview = cleanup(sim, tmp_path, "--zombies", "--dry-run", "--read-only")
+    assert preview.returncode == 1, preview.stderr
+    refused = cleanup(sim, tmp_path, "--zombies", "--yes", "--read-only")
+    assert refused.returncode == 2 and "--read-only deletes nothing" in refused.stderr
+    assert deletes(sim) == [] and pods_of(sim) == before
+    kube = connect(str(sim.kubeconfig_path))
+    kube.read_only = True
+    with pytest.raises(KubeError, match="read-only"):
+        kube.send("DELETE", "/api/v1/namespaces/etl/pods/x")
+    assert deletes(sim) == []
+
+
+def test_no_terminal_no_yes_refuses(sim: RunningSim, tmp_path: Path) -> None:
+    before = pods_of(sim)
+    result = cleanup(sim, tmp_path, "--zombies")
+    assert result.returncode == 2
+    assert "stdin is not a terminal" in result.stderr
+    assert [p for p in deletes(sim)] == [] and pods_of(sim) == before
+
+
+def test_max_caps_the_selection(sim: RunningSim, tmp_path: Path) -> None:
+    result = cleanup(sim, tmp_path, "--zombies", "--yes", "--max", "3")
+    assert result.returncode == 2 and "over --max 3" in result.stderr
+    assert deletes(sim) == []
+
+
+def _interactive(sim: RunningSim, tmp_path: Path, answers: str, *args: str) -> tuple[int, str]:
+    """Run cleanup with a terminal on stdin (a pty) and type ``answers`` into it."""
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kubetui",
+            "cleanup",
+            "--kubeconfig",
+            str(sim.kubeconfig_path),
+            "--now",
+            sim.state.clock.now().isoformat(),
+            *args,
+        ],
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    os.close(follower)
+    os.write(leader, answers.encode())
+    out, err = proc.communicate(timeout=120)
+    os.close(leader)
+    return proc.returncode, out + err
+
+
+def test_confirmation_no_deletes_nothing(sim: RunningSim, tmp_path: Path) -> None:
+    before = pods_of(sim)
+    code, text = _interactive(sim, tmp_path, "n\n", "--zombies")
+    assert code == 0 and "Delete these" in text and "nothing deleted" in text
+    assert deletes(sim) == [] and pods_of(sim) == before
+
+
+def test_force_needs_the_second_confirmation(sim: RunningSim, tmp_path: Path) -> None:
+    before = pods_of(sim)
+    code, text = _interactive(sim, tmp_path, "y\nno\n", "--orphaned")
+    assert code == 0 and "Type 'force' to confirm" in text
+    assert deletes(sim) == [] and pods_of(sim) == before
+    code, text = _interactive(sim, tmp_path, "y\nforce\n", "--orphaned")
+    assert code == 0, text
+    assert len(pods_of(sim)) == len(before) - 1
