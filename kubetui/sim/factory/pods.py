@@ -521,6 +521,16 @@ def current_container_id(obj: Obj, name: str) -> str:
     return _status_of(obj, name)["containerID"]
 
 
+def set_exited(
+    obj: Obj, name: str, reason: str, exit_code: int, started: datetime, finished: datetime
+) -> None:
+    """The container's run (the one in its status) ended, and with it the pod, as for
+    ``restartPolicy: Never``: phase Succeeded on exit 0, else Failed."""
+    cid = current_container_id(obj, name)
+    set_container_state(obj, name, terminated(reason, exit_code, started, finished, cid))
+    set_phase(obj, "Succeeded" if exit_code == 0 else "Failed", finished)
+
+
 def crash_loop(
     rng: random.Random,
     obj: Obj,

@@ -10,6 +10,7 @@ pods until something deletes the driver (their owner).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -290,18 +291,7 @@ class SparkFleet:
         for exec_id in list(app.executors):
             self.remove_executor(app, exec_id)
 
-        def done(pod: Obj) -> None:
-            cid = f.current_container_id(pod, f.DRIVER_CONTAINER)
-            started = f.parse_ts(
-                pod["status"]["containerStatuses"][0]["state"].get("running", {}).get("startedAt")
-                or pod["metadata"]["creationTimestamp"]
-            )
-            f.set_container_state(
-                pod, f.DRIVER_CONTAINER, f.terminated("Completed", 0, started, at, cid)
-            )
-            f.set_phase(pod, "Succeeded", at)
-
-        c.mutate("pods", app.namespace, app.driver, done)
+        c.mutate("pods", app.namespace, app.driver, _driver_exited("Completed", 0, at))
         for line in logs.driver_success_tail(at, app.app_id):
             c.state.append_log(app.namespace, app.driver, f.DRIVER_CONTAINER, line)
         app.status = "succeeded"
@@ -312,19 +302,7 @@ class SparkFleet:
         Never); the executors exit 1 a moment later and stay as Failed pods."""
         c = self.cluster
         at = at or c.now
-
-        def killed(pod: Obj) -> None:
-            cid = f.current_container_id(pod, f.DRIVER_CONTAINER)
-            started = f.parse_ts(
-                pod["status"]["containerStatuses"][0]["state"].get("running", {}).get("startedAt")
-                or pod["metadata"]["creationTimestamp"]
-            )
-            f.set_container_state(
-                pod, f.DRIVER_CONTAINER, f.terminated("OOMKilled", 137, started, at, cid)
-            )
-            f.set_phase(pod, "Failed", at)
-
-        driver = c.mutate("pods", app.namespace, app.driver, killed)
+        driver = c.mutate("pods", app.namespace, app.driver, _driver_exited("OOMKilled", 137, at))
         for line in logs.driver_oom_tail(at):
             c.state.append_log(app.namespace, app.driver, f.DRIVER_CONTAINER, line)
         if driver is not None:
@@ -337,12 +315,8 @@ class SparkFleet:
 
     def fail_executor(self, namespace: str, name: str, at: datetime, driver_addr: str) -> None:
         def exited(pod: Obj) -> None:
-            cid = f.current_container_id(pod, f.EXECUTOR_CONTAINER)
             started = f.parse_ts(pod["metadata"]["creationTimestamp"]) + timedelta(seconds=5)
-            f.set_container_state(
-                pod, f.EXECUTOR_CONTAINER, f.terminated("Error", 1, started, at, cid)
-            )
-            f.set_phase(pod, "Failed", at)
+            f.set_exited(pod, f.EXECUTOR_CONTAINER, "Error", 1, started, at)
 
         if self.cluster.mutate("pods", namespace, name, exited) is not None:
             for line in logs.executor_orphaned_tail(at, driver_addr):
@@ -384,3 +358,16 @@ def _oom_score_adj(pod: Obj, node: Obj) -> int | None:
     record = msgspec.convert(pod, Pod)
     capacity = node_memory_capacity(msgspec.convert(node, Node))
     return container_oom_score_adj(record, record.spec.containers[0], capacity).value
+
+
+def _driver_exited(reason: str, exit_code: int, at: datetime) -> Callable[[Obj], None]:
+    """The driver JVM exits at ``at``; its run started when the kubelet last started it."""
+
+    def apply(pod: Obj) -> None:
+        started = f.parse_ts(
+            pod["status"]["containerStatuses"][0]["state"].get("running", {}).get("startedAt")
+            or pod["metadata"]["creationTimestamp"]
+        )
+        f.set_exited(pod, f.DRIVER_CONTAINER, reason, exit_code, started, at)
+
+    return apply

@@ -479,14 +479,8 @@ class IncidentsScenario(Scenario):
             host_ip=c.host_ip(node),
             pod_ip=c.pod_ip(node),
         )
-        cid = f.current_container_id(pod, f.EXECUTOR_CONTAINER)
         started = app.created + timedelta(seconds=17)
-        f.set_container_state(
-            pod,
-            f.EXECUTOR_CONTAINER,
-            f.terminated("Error", 143, started, at + timedelta(seconds=1), cid),
-        )
-        f.set_phase(pod, "Failed", at + timedelta(seconds=1))
+        f.set_exited(pod, f.EXECUTOR_CONTAINER, "Error", 143, started, at + timedelta(seconds=1))
         f.mark_deleting(pod, at, grace_seconds=0, finalizers=["acme.io/shuffle-archive"])
         pod["metadata"]["labels"]["spark-exec-inactive"] = "true"
         c.create("pods", pod)
@@ -495,13 +489,8 @@ class IncidentsScenario(Scenario):
         """The engine was stopped from the Spark UI: driver 143, executors exit 1."""
 
         def stopped(pod: Obj) -> None:
-            cid = f.current_container_id(pod, f.DRIVER_CONTAINER)
-            f.set_container_state(
-                pod,
-                f.DRIVER_CONTAINER,
-                f.terminated("Error", 143, app.created + timedelta(seconds=4), at, cid),
-            )
-            f.set_phase(pod, "Failed", at)
+            started = app.created + timedelta(seconds=4)
+            f.set_exited(pod, f.DRIVER_CONTAINER, "Error", 143, started, at)
 
         driver = c.mutate("pods", app.namespace, app.driver, stopped)
         addr = f"{(driver or {}).get('status', {}).get('podIP', '10.244.0.1')}:7078"

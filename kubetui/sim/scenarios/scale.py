@@ -448,12 +448,9 @@ def _copy(obj: Obj) -> Obj:
 
 
 def _terminate(obj: Obj, container: str, reason: str, code: int, base: datetime) -> None:
-    cid = f.current_container_id(obj, container)
-    done = base + timedelta(seconds=50)
-    f.set_container_state(
-        obj, container, f.terminated(reason, code, base + timedelta(seconds=4), done, cid)
+    f.set_exited(
+        obj, container, reason, code, base + timedelta(seconds=4), base + timedelta(seconds=50)
     )
-    f.set_phase(obj, "Failed", done)
 
 
 def _set_ready(ready: bool, now: datetime, n: int) -> Callable[[Obj], None]:
