@@ -1,8 +1,9 @@
 """Run a plan: a server-side dry run of every step, then the real calls, one by one.
 
-Each step is first sent with ``dryRun: ["All"]`` (in the same DeleteOptions body as its
-preconditions), so a 403 or a precondition conflict shows before anything changes; only
-a step whose dry run passed is then sent for real. Steps are independent: a failure is
+Each step is first sent with ``dryRun: ["All"]`` (for a DELETE in the same DeleteOptions
+body as its preconditions, for a PATCH in the query), so a 403 or a precondition
+conflict shows before anything changes; only a step whose dry run passed is then sent
+for real. Steps are independent: a failure is
 reported and the next step runs. A cancel event stops before the next step; what was
 done stays reported.
 """
@@ -15,7 +16,7 @@ from typing import Final
 
 import msgspec
 
-from kubetui.actions.plans import Plan, Step
+from kubetui.actions.plans import RESTARTED_AT, ROLLOUT_RESTART, Plan, Step
 from kubetui.model.inert_text import inert, single_line
 from kubetui.model.records import Pod
 from kubetui.sources.kube_client import KubeClient, KubeError
@@ -29,9 +30,10 @@ CONFLICT: Final = "conflict"
 FORBIDDEN: Final = "forbidden"
 FAILED: Final = "failed"
 CANCELLED: Final = "cancelled"
+RESTARTED: Final = "restarted"
 
 #: Outcomes that count as success for the exit code.
-SUCCESS: Final = frozenset({DRY_RUN_OK, DELETED, TERMINATING, HELD, GONE})
+SUCCESS: Final = frozenset({DRY_RUN_OK, DELETED, TERMINATING, HELD, GONE, RESTARTED})
 
 
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,6 +71,8 @@ def _interpret(step: Step, status: int, body: bytes, *, dry_run: bool) -> tuple[
     if status == 200:
         if dry_run:
             return DRY_RUN_OK, "server-side dry run accepted"
+        if step.action == ROLLOUT_RESTART:
+            return RESTARTED, f"rollout restart triggered ({RESTARTED_AT}={step.restarted_at})"
         try:
             pod = _POD.decode(body)
         except msgspec.DecodeError:
@@ -103,15 +107,24 @@ def _outcome(step: Step, status: str, detail: str) -> Outcome:
     )
 
 
+def _send(kube: KubeClient, step: Step, *, dry_run: bool) -> tuple[str, str]:
+    status, body = kube.send(
+        step.method,
+        step.path,
+        step.body(dry_run=dry_run),
+        query=step.query(dry_run=dry_run),
+        content_type=step.content_type,
+    )
+    return _interpret(step, status, body, dry_run=dry_run)
+
+
 def run_step(kube: KubeClient, step: Step, *, dry_run_only: bool) -> Outcome:
     """Dry-run one step on the server, then (unless ``dry_run_only``) run it for real."""
     try:
-        status, body = kube.send("DELETE", step.path, step.delete_options(dry_run=True))
-        outcome, detail = _interpret(step, status, body, dry_run=True)
+        outcome, detail = _send(kube, step, dry_run=True)
         if dry_run_only or outcome != DRY_RUN_OK:
             return _outcome(step, outcome, detail)
-        status, body = kube.send("DELETE", step.path, step.delete_options(dry_run=False))
-        return _outcome(step, *_interpret(step, status, body, dry_run=False))
+        return _outcome(step, *_send(kube, step, dry_run=False))
     except KubeError as exc:
         return _outcome(step, FAILED, str(exc))
 

@@ -15,6 +15,7 @@ since the preview stops them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Final
 
 import msgspec
@@ -25,6 +26,22 @@ from kubetui.model.records import Pod
 
 DELETE: Final = "delete"
 FORCE_DELETE: Final = "force-delete"
+ROLLOUT_RESTART: Final = "rollout-restart"
+
+#: Kind → API path segment, for the objects a step can act on.
+_PATHS: Final = {
+    "Pod": "/api/v1/namespaces/{ns}/pods/{name}",
+    "Deployment": "/apis/apps/v1/namespaces/{ns}/deployments/{name}",
+    "StatefulSet": "/apis/apps/v1/namespaces/{ns}/statefulsets/{name}",
+    "DaemonSet": "/apis/apps/v1/namespaces/{ns}/daemonsets/{name}",
+}
+#: The annotation ``kubectl rollout restart`` patches (kubectl
+#: pkg/polymorphichelpers/objectrestarter.go; k8s-wire-facts.md §6).
+RESTARTED_AT: Final = "kubectl.kubernetes.io/restartedAt"
+
+
+class PlanRefused(ValueError):
+    """The action cannot be planned safely; the message says why, in one line."""
 
 
 class Target(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,9 +68,34 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
     #: Whether the resourceVersion is a precondition too (see the module docstring).
     check_resource_version: bool = False
 
+    #: For ROLLOUT_RESTART: the annotation value, fixed when the plan is made.
+    restarted_at: str | None = None
+
+    @property
+    def method(self) -> str:
+        return "PATCH" if self.action == ROLLOUT_RESTART else "DELETE"
+
     @property
     def path(self) -> str:
-        return f"/api/v1/namespaces/{self.target.namespace}/pods/{self.target.name}"
+        return _PATHS[self.target.kind].format(ns=self.target.namespace, name=self.target.name)
+
+    @property
+    def content_type(self) -> str:
+        if self.action == ROLLOUT_RESTART:
+            return "application/strategic-merge-patch+json"
+        return "application/json"
+
+    def query(self, *, dry_run: bool) -> list[tuple[str, str]]:
+        """Query parameters: PATCH takes dryRun in the query (it has no DeleteOptions)."""
+        if self.action != ROLLOUT_RESTART:
+            return []
+        return [("fieldManager", "kubetui"), *([("dryRun", "All")] if dry_run else [])]
+
+    def body(self, *, dry_run: bool) -> dict:
+        if self.action == ROLLOUT_RESTART:
+            annotations = {RESTARTED_AT: self.restarted_at}
+            return {"spec": {"template": {"metadata": {"annotations": annotations}}}}
+        return self.delete_options(dry_run=dry_run)
 
     def delete_options(self, *, dry_run: bool) -> dict:
         """The DeleteOptions body. dryRun travels in the body with the preconditions:
@@ -75,6 +117,11 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
 
     def api_call(self) -> str:
         """The request, as the confirmation screen and the audit log show it."""
+        if self.action == ROLLOUT_RESTART:
+            return (
+                f"PATCH {self.path}?fieldManager=kubetui (strategic merge: "
+                f"spec.template.metadata.annotations[{RESTARTED_AT}]={self.restarted_at})"
+            )
         pre = f"uid={self.target.uid}"
         if self.check_resource_version and self.target.resource_version:
             pre += f", resourceVersion={self.target.resource_version}"
@@ -203,3 +250,51 @@ def merge_plans(title: str, plans: Iterable[Plan]) -> Plan:
             if known is None or (step.action == FORCE_DELETE and known.action != FORCE_DELETE):
                 steps[step.target.uid] = step
     return Plan(title=title, steps=tuple(steps.values()), warnings=tuple(warnings))
+
+
+def plan_restart(pod: Pod, now: datetime) -> Plan:
+    """Recreate a pod the way its controller expects.
+
+    Deployments (found through the pod's ReplicaSet: its name is the Deployment's plus
+    ``-<pod-template-hash>``), StatefulSets and DaemonSets get ``kubectl rollout
+    restart``'s annotation patch; pods of any other controller (a Job, a bare ReplicaSet,
+    an executor owned by its Spark driver) are deleted so it creates a new one. A pod
+    without an owner is refused: nothing would recreate it.
+    """
+    meta = pod.metadata
+    target = _target(pod)
+    owner = next((r for r in meta.owner_references if r.controller), None)
+    if target is None:
+        raise PlanRefused("the pod has no uid: it cannot be deleted safely")
+    if owner is None or not owner.kind or not owner.name:
+        raise PlanRefused(
+            f"{meta.namespace}/{meta.name} has no controller: deleting it would not bring it "
+            "back (for a Kyuubi engine, relaunch it from the Engines view)"
+        )
+    workload = _workload_of(pod, owner.kind, owner.name)
+    if workload is not None:
+        kind, name = workload
+        stamp = now.astimezone().isoformat(timespec="seconds")
+        step = Step(
+            action=ROLLOUT_RESTART,
+            target=Target(kind=kind, namespace=target.namespace, name=name, uid=owner.uid or ""),
+            reason=f"rollout restart of {kind} {name}, which owns {meta.name}",
+            restarted_at=stamp,
+        )
+        return Plan(title=f"Rollout restart {kind} {target.namespace}/{name}", steps=(step,))
+    step = Step(
+        action=DELETE,
+        target=target,
+        reason=f"its controller ({owner.kind} {owner.name}) creates a replacement",
+        finalizers=meta.finalizers,
+    )
+    return Plan(title=f"Delete pod {target.namespace}/{target.name} to recreate it", steps=(step,))
+
+
+def _workload_of(pod: Pod, owner_kind: str, owner_name: str) -> tuple[str, str] | None:
+    if owner_kind in ("StatefulSet", "DaemonSet"):
+        return owner_kind, owner_name
+    template_hash = (pod.metadata.labels or {}).get("pod-template-hash")
+    if owner_kind == "ReplicaSet" and template_hash and owner_name.endswith(f"-{template_hash}"):
+        return "Deployment", owner_name[: -len(template_hash) - 1]
+    return None

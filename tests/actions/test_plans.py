@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import msgspec
+import pytest
 
 from kubetui.actions.plans import (
     DELETE,
     FORCE_DELETE,
+    RESTARTED_AT,
+    ROLLOUT_RESTART,
+    PlanRefused,
     Step,
     Target,
     merge_plans,
     plan_failed_pods,
     plan_finding_cleanup,
+    plan_restart,
 )
 from kubetui.model.cleanup_policy import Selection
 from kubetui.model.findings import Finding
@@ -120,3 +127,56 @@ def test_merge_keeps_each_pod_once() -> None:
         ("u1", FORCE_DELETE),
         ("u2", DELETE),
     ]
+
+
+def owned(kind: str, name: str, labels: dict | None = None) -> Pod:
+    return msgspec.convert(
+        {
+            "metadata": {
+                "name": "p-1",
+                "namespace": "ns",
+                "uid": "up",
+                "labels": labels or {},
+                "ownerReferences": [{"kind": kind, "name": name, "uid": "uo", "controller": True}],
+            }
+        },
+        Pod,
+    )
+
+
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("pod", "action", "kind", "name"),
+    [
+        (
+            owned("ReplicaSet", "web-7d4b9c", {"pod-template-hash": "7d4b9c"}),
+            ROLLOUT_RESTART,
+            "Deployment",
+            "web",
+        ),
+        (owned("StatefulSet", "kyuubi"), ROLLOUT_RESTART, "StatefulSet", "kyuubi"),
+        (owned("DaemonSet", "kube-proxy"), ROLLOUT_RESTART, "DaemonSet", "kube-proxy"),
+        (owned("ReplicaSet", "bare-rs"), DELETE, "Pod", "p-1"),
+        (owned("Job", "repair-1"), DELETE, "Pod", "p-1"),
+        (owned("Pod", "spark-driver"), DELETE, "Pod", "p-1"),
+    ],
+)
+def test_restart_follows_the_controller(pod: Pod, action: str, kind: str, name: str) -> None:
+    (step,) = plan_restart(pod, NOW).steps
+    assert (step.action, step.target.kind, step.target.name) == (action, kind, name)
+    if action == ROLLOUT_RESTART:
+        assert (
+            step.method == "PATCH" and step.content_type == "application/strategic-merge-patch+json"
+        )
+        assert step.body(dry_run=True) == {
+            "spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: step.restarted_at}}}}
+        }
+        assert ("dryRun", "All") in step.query(dry_run=True)
+        assert ("dryRun", "All") not in step.query(dry_run=False)
+
+
+def test_restart_refuses_a_pod_nothing_would_recreate() -> None:
+    with pytest.raises(PlanRefused, match="no controller"):
+        plan_restart(pod("bare", "u1"), NOW)

@@ -10,13 +10,14 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from kubetui.actions.execute import CONFLICT, DELETED, HELD, execute
-from kubetui.actions.plans import plan_finding_cleanup
+from kubetui.actions.execute import CONFLICT, DELETED, HELD, RESTARTED, execute
+from kubetui.actions.plans import RESTARTED_AT, plan_finding_cleanup, plan_restart
 from kubetui.model.triage import analyse
 from kubetui.sim.runner import RunningSim, running_sim
 from kubetui.sources.kube_client import KubeError, connect
@@ -222,3 +223,31 @@ def test_force_needs_the_second_confirmation(sim: RunningSim, tmp_path: Path) ->
     code, text = _interactive(sim, tmp_path, "y\nforce\n", "--orphaned")
     assert code == 0, text
     assert len(pods_of(sim)) == len(before) - 1
+
+
+def test_restart_of_a_deployment_pod_is_a_rollout_restart(sim: RunningSim) -> None:
+    kube = connect(str(sim.kubeconfig_path))
+    snap = take_snapshot(kube, ["kyuubi"])
+    pod = next(p for p in snap.pods if p.metadata.name.startswith("spark-history-server"))
+    plan = plan_restart(pod, sim.state.clock.now())
+    (step,) = plan.steps
+    assert step.target.kind == "Deployment" and step.target.name == "spark-history-server"
+    patches = lambda: [r for r in sim.request_log if r.method == "PATCH"]  # noqa: E731
+    (outcome,) = execute(kube, plan)
+    assert outcome.status == RESTARTED, outcome.detail
+    assert [("dryRun=All" in r.query) for r in patches()] == [True, False]
+    deployment = sim.state.get("deployments", "kyuubi", "spark-history-server")
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations[RESTARTED_AT] == step.restarted_at
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the sim's controller reacts on its own thread
+        fresh = [
+            p
+            for p in sim.state.list("pods", "kyuubi")
+            if p["metadata"]["name"].startswith("spark-history-server")
+            and p["metadata"]["uid"] != pod.metadata.uid
+        ]
+        if fresh:
+            break
+        time.sleep(0.05)
+    assert fresh, "the Deployment's controller made no new pod"
