@@ -744,7 +744,6 @@ class IncidentsScenario(Scenario):
             c.mutate("pods", "monitoring", pod["metadata"]["name"], evict)
 
     def _jobs(self, c: Cluster, now: datetime) -> None:
-        cron = {"metadata": {"name": "partition-repair", "uid": f.new_uid(c.rng)}}
         repair = f.container(
             "repair",
             "docker.io/example/hive-tools:2.3.9",
@@ -752,35 +751,27 @@ class IncidentsScenario(Scenario):
             resources=f.resources("500m", 1024, memory_limit_mib=1024),
         )
         created = now - timedelta(hours=5)
-        job = f.job(
-            c.rng,
-            name="partition-repair-29063220",
-            namespace="etl",
-            created=created,
-            containers=[repair],
+        job = _cron_job(
+            c,
+            "partition-repair",
+            "partition-repair-29063220",
+            created,
+            repair,
             succeeded=False,
-            owner=cron,
             finished=created + timedelta(minutes=6),
         )
-        c.create("jobs", job)
         for i in range(3):
-            node = node_name(2 + i)
-            started = created + timedelta(minutes=2 * i)
-            pod = f.controller_pod(
-                c.rng,
+            at = created + timedelta(minutes=2 * i)
+            pod = _job_pod(
+                c,
                 job,
-                created=started,
-                node=node,
-                host_ip=c.host_ip(node),
-                pod_ip=c.pod_ip(node),
+                node_name(2 + i),
+                at,
+                reason="Error",
+                exit_code=2,
+                started=at + timedelta(seconds=3),
+                finished=at + timedelta(seconds=40),
             )
-            cid = f.current_container_id(pod, "repair")
-            done = started + timedelta(seconds=40)
-            f.set_container_state(
-                pod, "repair", f.terminated("Error", 2, started + timedelta(seconds=3), done, cid)
-            )
-            f.set_phase(pod, "Failed", done)
-            c.create("pods", pod)
             c.state.set_logs(
                 "etl",
                 pod["metadata"]["name"],
@@ -791,7 +782,6 @@ class IncidentsScenario(Scenario):
                     "[Error 10001]: Table not found events.clicks (state=42S02,code=10001)",
                 ],
             )
-        compaction = {"metadata": {"name": "hdfs-compaction", "uid": f.new_uid(c.rng)}}
         compact = f.container(
             "compact",
             "docker.io/example/hdfs-tools:3.3.6",
@@ -799,28 +789,26 @@ class IncidentsScenario(Scenario):
             resources=f.resources("1", 2048, memory_limit_mib=2048),
         )
         created = now - timedelta(minutes=40)
-        job = f.job(
-            c.rng,
-            name="hdfs-compaction-29063420",
-            namespace="etl",
-            created=created,
-            containers=[compact],
-            succeeded=True,
-            owner=compaction,
-            finished=created + timedelta(minutes=9),
-        )
-        c.create("jobs", job)
-        node = node_name(6)
-        pod = f.controller_pod(
-            c.rng, job, created=created, node=node, host_ip=c.host_ip(node), pod_ip=c.pod_ip(node)
-        )
-        cid = f.current_container_id(pod, "compact")
         done = created + timedelta(minutes=9)
-        f.set_container_state(
-            pod, "compact", f.terminated("Completed", 0, created + timedelta(seconds=4), done, cid)
+        job = _cron_job(
+            c,
+            "hdfs-compaction",
+            "hdfs-compaction-29063420",
+            created,
+            compact,
+            succeeded=True,
+            finished=done,
         )
-        f.set_phase(pod, "Succeeded", done)
-        c.create("pods", pod)
+        _job_pod(
+            c,
+            job,
+            node_name(6),
+            created,
+            reason="Completed",
+            exit_code=0,
+            started=created + timedelta(seconds=4),
+            finished=done,
+        )
 
     def _kubero(self, c: Cluster, now: datetime) -> None:
         rng = c.rng
@@ -1127,6 +1115,52 @@ class IncidentsScenario(Scenario):
                 if batch is None or 0 < batch.end_time < horizon:
                     self.kyuubi.batches.pop(batch_id, None)
                     self._churn_batches.discard(batch_id)
+
+
+def _cron_job(
+    c: Cluster,
+    cron: str,
+    name: str,
+    created: datetime,
+    container: Obj,
+    succeeded: bool,
+    finished: datetime,
+) -> Obj:
+    """A stored Job in ``etl`` started by the CronJob ``cron`` (which is not stored)."""
+    owner = {"metadata": {"name": cron, "uid": f.new_uid(c.rng)}}
+    job = f.job(
+        c.rng,
+        name=name,
+        namespace="etl",
+        created=created,
+        containers=[container],
+        succeeded=succeeded,
+        owner=owner,
+        finished=finished,
+    )
+    c.create("jobs", job)
+    return job
+
+
+def _job_pod(
+    c: Cluster,
+    job: Obj,
+    node: str,
+    created: datetime,
+    *,
+    reason: str,
+    exit_code: int,
+    started: datetime,
+    finished: datetime,
+) -> Obj:
+    """A stored pod of ``job`` on ``node`` whose one container ran and exited."""
+    pod = f.controller_pod(
+        c.rng, job, created=created, node=node, host_ip=c.host_ip(node), pod_ip=c.pod_ip(node)
+    )
+    container = pod["spec"]["containers"][0]["name"]
+    f.set_exited(pod, container, reason, exit_code, started, finished)
+    c.create("pods", pod)
+    return pod
 
 
 def _bump(now: datetime) -> Callable[[Obj], None]:
