@@ -132,7 +132,8 @@ def _key(kind: str, meta: ObjectMetadata) -> str:
 class ChurnTracker:
     """Per-object update history, fed by LIST and WATCH; not thread-safe (lock outside)."""
 
-    ring_size: int = 64
+    #: Enough for 10 min at 12/min; a deque only grows as far as an object's updates.
+    ring_size: int = 128
     max_objects: int = 100_000
     settle_seconds: float = 120.0
     #: Objects not tracked because ``max_objects`` was reached.
