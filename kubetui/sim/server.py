@@ -25,7 +25,7 @@ import msgspec
 
 from kubetui.sim import resources, tables, wire_logs, wire_metrics, wire_patch, wire_status
 from kubetui.sim.resources import BY_PATH, ResourceDef, url_name
-from kubetui.sim.state import SimState
+from kubetui.sim.state import Entry, SimState
 from kubetui.sim.wire_list import (
     ListOptions,
     Query,
@@ -452,9 +452,7 @@ class SimApi:
         rdef = route.rdef
         target = negotiate(ex.header("Accept"))
         include = self._include_object(ex, target)
-        entry = self.state.get_entry(rdef.plural, route.namespace, route.name or "")
-        if entry is None:
-            raise wire_status.not_found(rdef.group, rdef.plural, route.name or "")
+        entry = self._entry(route)
         if target.kind == "Table":
             meta = b'{"resourceVersion":"%d"}' % entry.rv
             now = self.state.clock.now()
@@ -525,6 +523,14 @@ class SimApi:
                 )
         return bool(values)
 
+    def _entry(self, route: _Route) -> Entry:
+        """The stored object the route names, or 404."""
+        rdef = route.rdef
+        entry = self.state.get_entry(rdef.plural, route.namespace, route.name or "")
+        if entry is None:
+            raise wire_status.not_found(rdef.group, rdef.plural, route.name or "")
+        return entry
+
     def _create(self, ex: Exchange, route: _Route) -> None:
         rdef = route.rdef
         obj = self._decode_body(ex)
@@ -543,12 +549,7 @@ class SimApi:
         if self._dry_run(ex):
             if self.state.get_entry(rdef.plural, route.namespace, meta.get("name", "")) is not None:
                 raise wire_status.already_exists(rdef.group, rdef.plural, meta.get("name", ""))
-            ex.respond(
-                201,
-                tables.with_type_meta(
-                    rdef, _json({k: v for k, v in obj.items() if k not in ("kind", "apiVersion")})
-                ),
-            )
+            _respond_unstored(ex, 201, rdef, obj)
             return
         created = self.state.create(rdef.plural, obj)
         ex.respond(201, tables.with_type_meta(rdef, _json(created)))
@@ -556,9 +557,7 @@ class SimApi:
     def _update(self, ex: Exchange, route: _Route) -> None:
         rdef = route.rdef
         obj = self._decode_body(ex)
-        current = self.state.get(rdef.plural, route.namespace, route.name or "")
-        if current is None:
-            raise wire_status.not_found(rdef.group, rdef.plural, route.name or "")
+        current = self._entry(route).obj()
         if not isinstance(obj, dict):
             raise wire_status.bad_request("the object provided is unrecognized")
         sent_rv = (obj.get("metadata") or {}).get("resourceVersion")
@@ -574,18 +573,13 @@ class SimApi:
             new = dict(current)
             new["status"] = obj.get("status", {})
         else:
-            new = dict(obj)
-            new["metadata"] = {**(obj.get("metadata") or {}), "name": route.name}
-            if rdef.namespaced:
-                new["metadata"]["namespace"] = route.namespace
+            new = {**obj, "metadata": _route_meta(obj, route)}
         self._write(ex, rdef, new)
 
     def _patch(self, ex: Exchange, route: _Route) -> None:
         rdef = route.rdef
         patch = self._decode_body(ex)
-        current = self.state.get(rdef.plural, route.namespace, route.name or "")
-        if current is None:
-            raise wire_status.not_found(rdef.group, rdef.plural, route.name or "")
+        current = self._entry(route).obj()
         patched = wire_patch.apply_patch(
             current, ex.header("Content-Type") or "", patch, rdef.group != "kubero.dev"
         )
@@ -593,19 +587,12 @@ class SimApi:
             raise wire_status.bad_request("the patched object is not an object")
         if route.sub == "status":
             patched = {**current, "status": patched.get("status", {})}
-        patched["metadata"] = {**(patched.get("metadata") or {}), "name": route.name}
-        if rdef.namespaced:
-            patched["metadata"]["namespace"] = route.namespace
+        patched["metadata"] = _route_meta(patched, route)
         self._write(ex, rdef, patched)
 
     def _write(self, ex: Exchange, rdef: ResourceDef, obj: dict[str, Any]) -> None:
         if self._dry_run(ex):
-            ex.respond(
-                200,
-                tables.with_type_meta(
-                    rdef, _json({k: v for k, v in obj.items() if k not in ("kind", "apiVersion")})
-                ),
-            )
+            _respond_unstored(ex, 200, rdef, obj)
             return
         stored = self.state.replace(rdef.plural, obj)
         entry = self.state.get_entry(
@@ -750,6 +737,20 @@ class SimApi:
             dry_run=dry,
         )
         ex.respond(201, _json(wire_status.status_body(status="Success", code=201)))
+
+
+def _respond_unstored(ex: Exchange, code: int, rdef: ResourceDef, obj: dict[str, Any]) -> None:
+    """A dry-run write: the object as it would be stored, never stored."""
+    body = {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
+    ex.respond(code, tables.with_type_meta(rdef, _json(body)))
+
+
+def _route_meta(obj: dict[str, Any], route: _Route) -> dict[str, Any]:
+    """``obj``'s metadata with the name (and namespace) of the URL, which win over the body."""
+    meta = {**(obj.get("metadata") or {}), "name": route.name}
+    if route.rdef.namespaced:
+        meta["namespace"] = route.namespace
+    return meta
 
 
 def _without_table(accept: str | None) -> str:
