@@ -226,23 +226,7 @@ def configmap(
     manager: str = "helm",
     labels: Mapping[str, str] | None = None,
 ) -> Obj:
-    meta: Obj = {
-        "name": name,
-        "namespace": namespace,
-        "uid": new_uid(rng),
-        "creationTimestamp": ts(created),
-    }
-    if labels:
-        meta["labels"] = dict(sorted(labels.items()))
-    meta["managedFields"] = [
-        managed_entry(manager, created, {"data": dict(data), **_owned_or_empty(meta)})
-    ]
-    return {"metadata": meta, "data": dict(sorted(data.items()))}
-
-
-def _owned_or_empty(meta: Obj) -> Obj:
-    owned = owned_metadata(meta)
-    return {"metadata": owned} if owned else {}
+    return _data_object(rng, name, namespace, created, data, manager, labels, None, {})
 
 
 def secret(
@@ -258,6 +242,24 @@ def secret(
     annotations: Mapping[str, str] | None = None,
 ) -> Obj:
     """A Secret; ``data`` values must already be base64, as on the wire."""
+    return _data_object(
+        rng, name, namespace, created, data, manager, labels, annotations, {"type": type_}
+    )
+
+
+def _data_object(
+    rng: random.Random,
+    name: str,
+    namespace: str,
+    created: datetime,
+    data: Mapping[str, str],
+    manager: str,
+    labels: Mapping[str, str] | None,
+    annotations: Mapping[str, str] | None,
+    extra: Obj,
+) -> Obj:
+    """A ConfigMap or Secret: ``data`` plus ``extra`` top-level fields (a Secret's
+    ``type``), all written, with the labels and annotations, by ``manager``."""
     meta: Obj = {
         "name": name,
         "namespace": namespace,
@@ -268,12 +270,10 @@ def secret(
         meta["labels"] = dict(sorted(labels.items()))
     if annotations:
         meta["annotations"] = dict(sorted(annotations.items()))
-    meta["managedFields"] = [
-        managed_entry(
-            manager, created, {"data": dict(data), "type": type_, **_owned_or_empty(meta)}
-        )
-    ]
-    return {"metadata": meta, "data": dict(sorted(data.items())), "type": type_}
+    owned = owned_metadata(meta)
+    fields = {"data": dict(data), **extra, **({"metadata": owned} if owned else {})}
+    meta["managedFields"] = [managed_entry(manager, created, fields)]
+    return {"metadata": meta, "data": dict(sorted(data.items())), **extra}
 
 
 def kubero_pipeline(
