@@ -82,6 +82,19 @@ def _json(obj: Any) -> bytes:
     return msgspec.json.encode(obj)
 
 
+def _list_head(kind: str, api_version: str, list_meta: bytes) -> bytes:
+    """Everything of a list up to the opening of ``items`` (items are streamed after it)."""
+    return (
+        b'{"kind":"'
+        + kind.encode()
+        + b'","apiVersion":"'
+        + api_version.encode()
+        + b'","metadata":'
+        + list_meta
+        + b',"items":['
+    )
+
+
 class Exchange:
     """One request/response on a keep-alive connection."""
 
@@ -390,24 +403,10 @@ class SimApi:
                 rdef, d, now, include, target.version
             )
         elif target.kind == "PartialObjectMetadataList":
-            yield (
-                b'{"kind":"PartialObjectMetadataList","apiVersion":"'
-                + target.api_version.encode()
-                + b'","metadata":'
-                + list_meta
-                + b',"items":['
-            )
+            yield _list_head("PartialObjectMetadataList", target.api_version, list_meta)
             render = lambda d: tables.partial_object(d, target.version)  # noqa: E731
         else:
-            yield (
-                b'{"kind":"'
-                + rdef.list_kind.encode()
-                + b'","apiVersion":"'
-                + rdef.api_version.encode()
-                + b'","metadata":'
-                + list_meta
-                + b',"items":['
-            )
+            yield _list_head(rdef.list_kind, rdef.api_version, list_meta)
             render = bytes
         batch: list[bytes] = []
         sep = b""
@@ -704,17 +703,7 @@ class SimApi:
                 raise
             deleted.append(_json(obj))
         meta = b'{"resourceVersion":"%d"}' % self.state.resource_version
-        body = (
-            b'{"kind":"'
-            + rdef.list_kind.encode()
-            + b'","apiVersion":"'
-            + rdef.api_version.encode()
-            + b'","metadata":'
-            + meta
-            + b',"items":['
-            + b",".join(deleted)
-            + b"]}"
-        )
+        body = _list_head(rdef.list_kind, rdef.api_version, meta) + b",".join(deleted) + b"]}"
         ex.respond(200, body)
 
     def _evict(self, ex: Exchange, route: _Route) -> None:
