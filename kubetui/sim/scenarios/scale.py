@@ -168,16 +168,19 @@ class ScaleScenario(Scenario):
     def _build_templates(self, rng: random.Random) -> None:
         base = _EPOCH
         s = _S
+        driver_pod = functools.partial(
+            f.spark_driver_pod,
+            rng,
+            namespace=s["ns"],
+            app_name=s["app"],
+            app_id="spark-" + "a" * 32,
+            ref_id=s["ref"],
+            user="etl-svc",
+            created=base,
+        )
         for version in ("3.5.3", "3.2.4"):
-            driver = f.spark_driver_pod(
-                rng,
-                namespace=s["ns"],
-                app_name=s["app"],
-                app_id="spark-" + "a" * 32,
-                ref_id=s["ref"],
-                user="etl-svc",
+            driver = driver_pod(
                 node=s["node"],
-                created=base,
                 host_ip=s["host"],
                 pod_ip=s["ip"],
                 spark_version=version,
@@ -210,16 +213,7 @@ class ScaleScenario(Scenario):
                 failed,
                 {"duid": driver["metadata"]["uid"], "uid": failed["metadata"]["uid"]},
             )
-        pending = f.spark_driver_pod(
-            rng,
-            namespace=s["ns"],
-            app_name=s["app"],
-            app_id="spark-" + "a" * 32,
-            ref_id=s["ref"],
-            user="etl-svc",
-            node=None,
-            created=base,
-        )
+        pending = driver_pod(node=None)
         self._add_kind("driver-pending", pending, {"duid": pending["metadata"]["uid"]})
         template_hash = s["hash"]
         deploy = f.deployment(
