@@ -1,0 +1,313 @@
+"""Polling a Kyuubi server's REST API: batches, registered engines, sessions.
+
+Endpoints and quirks from apache/kyuubi master @ cfbbeec4 (kyuubi-facts.md §1–§2,
+``kyuubi-server/.../server/api/v1/{BatchesResource,AdminResource,SessionsResource}.scala``):
+
+* ``GET /api/v1/batches?from=&size=`` reads the metadata store for every user; its
+  ``total`` is the size of the page, not a grand total, so pages are read until one
+  comes back shorter than ``size``.
+* ``GET /api/v1/admin/engine`` lists one user's engines of one (type, share level);
+  other users need ``proxyUser`` and admin rights, so each user seen in batches or
+  sessions is asked for, and a refusal (403) leaves the engine list incomplete.
+* ``GET /api/v1/sessions`` (only the caller's own since 1.12).
+* Basic auth; 401 without credentials, 403 with wrong ones.
+
+A poll runs on one thread that sleeps ``interval`` *after* each poll, so a slow server
+never stacks polls. When Kyuubi is down, slow, refusing or answering garbage, the last
+good data is kept and marked stale, with the reason in one inert line.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final, TypeVar
+
+import msgspec
+import urllib3
+
+from kubetui.errors import UserError
+from kubetui.model.decode import clean_record
+from kubetui.model.inert_text import inert, may_hold_unsafe_text, single_line
+from kubetui.model.kyuubi_join import (
+    GetBatchesResponse,
+    KyuubiBatch,
+    KyuubiData,
+    KyuubiEngine,
+    KyuubiSession,
+)
+from kubetui.model.store import SyncState
+
+__all__ = ["KyuubiClient", "KyuubiConfig", "KyuubiError", "KyuubiPoller", "KyuubiUpdate"]
+
+SOURCE: Final = "kyuubi"
+API: Final = "/api/v1"
+T = TypeVar("T")
+
+
+class KyuubiConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How to reach one Kyuubi server; one per kube context in the user's config.
+
+    The password is never stored in the config: it is read from ``password_env`` (an
+    environment variable) or ``password_file`` at each poll.
+    """
+
+    url: str
+    user: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
+    verify_tls: bool = True
+    #: A CA bundle for a server certificate signed by a private CA.
+    ca_file: str | None = None
+    #: Seconds between the end of one poll and the start of the next.
+    interval: float = 30.0
+    #: Connect and read timeout of each request, seconds.
+    timeout: float = 10.0
+    page_size: int = 200
+    #: Which engine spaces ``/admin/engine`` is asked about, per user.
+    engine_types: tuple[str, ...] = ("SPARK_SQL",)
+    share_levels: tuple[str, ...] = ("USER",)
+
+    def __post_init__(self) -> None:
+        if self.password_env and self.password_file:
+            raise ValueError("give password_env or password_file, not both")
+        if self.interval <= 0 or self.timeout <= 0 or self.page_size <= 0:
+            raise ValueError("interval, timeout and page_size must be positive")
+
+
+class KyuubiError(UserError):
+    """A failed poll; ``str()`` is one line naming the server and the cause."""
+
+
+class KyuubiUpdate(msgspec.Struct, kw_only=True):
+    """What the poller posts: the last good data (None before the first) and its state."""
+
+    data: KyuubiData | None
+    sync: SyncState
+
+
+class _Message(msgspec.Struct):
+    """Kyuubi's error body."""
+
+    message: str | None = None
+
+
+class KyuubiClient:
+    """Blocking REST calls to one Kyuubi server."""
+
+    def __init__(self, config: KyuubiConfig) -> None:
+        self.config = config
+        base = config.url.rstrip("/")
+        self.base = base if base.endswith(API) else base + API
+        self.where = f"Kyuubi at {config.url}"
+        if not config.verify_tls:
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        self._pool = urllib3.PoolManager(
+            cert_reqs="CERT_REQUIRED" if config.verify_tls else "CERT_NONE",
+            ca_certs=config.ca_file,
+            retries=False,
+            timeout=urllib3.Timeout(connect=config.timeout, read=config.timeout),
+        )
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _fail(self, detail: str) -> KyuubiError:
+        return KyuubiError(f"{self.where}: {single_line(inert(detail))[:300]}")
+
+    def _headers(self) -> dict[str, str]:
+        cfg = self.config
+        if cfg.user is None:
+            return {"Accept": "application/json"}
+        password = ""
+        if cfg.password_env:
+            value = os.environ.get(cfg.password_env)
+            if value is None:
+                raise self._fail(f"environment variable {cfg.password_env} is not set")
+            password = value
+        elif cfg.password_file:
+            try:
+                password = Path(cfg.password_file).read_text().rstrip("\r\n")
+            except OSError as exc:
+                raise self._fail(f"password file {cfg.password_file}: {exc.strerror}") from None
+        auth = urllib3.make_headers(basic_auth=f"{cfg.user}:{password}")
+        return {"Accept": "application/json", **auth}
+
+    def get(self, path: str, query: dict[str, str], type_: type[T]) -> T:
+        """GET ``/api/v1{path}`` and decode it; :class:`KyuubiError` on any failure."""
+        try:
+            response = self._pool.request(
+                "GET", self.base + path, fields=query, headers=self._headers()
+            )
+        except urllib3.exceptions.MaxRetryError as exc:
+            raise self._fail(_transport(exc.reason)) from None
+        except urllib3.exceptions.HTTPError as exc:
+            raise self._fail(_transport(exc)) from None
+        body = response.data
+        if response.status in (401, 403) and path != "/admin/engine":
+            what = "unauthorized (401)" if response.status == 401 else "forbidden (403)"
+            raise self._fail(f"{what}: check the Kyuubi user and password")
+        if response.status >= 400:
+            raise _StatusError(response.status, self._fail(f"GET {path}: {_message(response)}"))
+        try:
+            decoded = msgspec.json.decode(body, type=type_)
+        except msgspec.ValidationError as exc:
+            raise self._fail(f"GET {path} answered unexpected JSON: {exc}") from None
+        except msgspec.DecodeError:
+            kind = response.headers.get("Content-Type") or "no content type"
+            raise self._fail(f"GET {path} answered something that is not JSON ({kind})") from None
+        if may_hold_unsafe_text(body):
+            for record in decoded if isinstance(decoded, list) else [decoded]:
+                clean_record(record)
+        return decoded
+
+    # ------------------------------------------------------------------ endpoints
+
+    def batches(self) -> list[KyuubiBatch]:
+        """Every batch row, oldest first, paged until a short page."""
+        size = self.config.page_size
+        rows: list[KyuubiBatch] = []
+        previous: str | None = None
+        while True:
+            query = {"from": str(len(rows)), "size": str(size)}
+            page = self.get("/batches", query, GetBatchesResponse).batches or []
+            if page and previous is not None and page[0].id == previous:
+                raise self._fail("GET /batches ignores 'from': the same page came back twice")
+            rows += page
+            if len(page) < size:
+                return rows
+            previous = page[0].id
+
+    def sessions(self) -> list[KyuubiSession]:
+        return self.get("/sessions", {}, list[KyuubiSession])
+
+    def engines(self, users: Iterable[str]) -> tuple[list[KyuubiEngine], bool]:
+        """Engines of ``users`` in every configured (type, share level); whether the
+        listing is complete (no user's listing refused)."""
+        cfg = self.config
+        found: list[KyuubiEngine] = []
+        complete = True
+        for user in users:
+            query = {} if user == cfg.user else {"proxyUser": user}
+            try:
+                for engine_type in cfg.engine_types:
+                    for level in cfg.share_levels:
+                        spaces = {"type": engine_type, "sharelevel": level, **query}
+                        found += self.get("/admin/engine", spaces, list[KyuubiEngine])
+            except _StatusError as exc:
+                if exc.status not in (401, 403):
+                    raise exc.error from None
+                complete = False
+                if user == cfg.user:
+                    raise exc.error from None
+                break  # not an admin: other users' engines are out of reach
+        return found, complete
+
+    def fetch(self) -> KyuubiData:
+        """One full poll; :class:`KyuubiError` when any part of it fails.
+
+        Connections are kept within a poll and dropped after it: requests are never
+        retried, and a keep-alive connection the server closed while idle between polls
+        (Jetty's idle timeout is 30 s) would otherwise fail the next poll.
+        """
+        try:
+            batches = self.batches()
+            sessions = self.sessions()
+            me = [self.config.user] if self.config.user else []
+            others = {b.user for b in batches} | {s.user for s in sessions}
+            users = me + sorted(u for u in others if u and u not in me)
+            engines, complete = self.engines(users)
+        except _StatusError as exc:
+            raise exc.error from None
+        finally:
+            self._pool.clear()
+        return KyuubiData(
+            batches=tuple(batches),
+            engines=tuple(engines),
+            sessions=tuple(sessions),
+            fetched_at=datetime.now(UTC),
+            complete=complete,
+        )
+
+
+class _StatusError(Exception):
+    """An HTTP error status, kept apart so the engine listing can read 403 as "not
+    an admin"; everywhere else its ``error`` is what the caller sees."""
+
+    def __init__(self, status: int, error: KyuubiError) -> None:
+        super().__init__(str(error))
+        self.status = status
+        self.error = error
+
+
+def _message(response: urllib3.BaseHTTPResponse) -> str:
+    try:
+        text = msgspec.json.decode(response.data, type=_Message).message
+    except (msgspec.DecodeError, TypeError):
+        text = None
+    return f"HTTP {response.status}" + (f": {text}" if text else "")
+
+
+def _transport(exc: BaseException | None) -> str:
+    text = str(exc)
+    # NewConnectionError subclasses ConnectTimeoutError: tell refusals first.
+    if "Connection refused" in text:
+        return "connection refused (is Kyuubi up, the URL and port right?)"
+    if isinstance(exc, urllib3.exceptions.TimeoutError) or "timed out" in text.lower():
+        return "timed out"
+    if isinstance(exc, urllib3.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text:
+        return f"TLS failure: {text}"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "unknown host"
+    return text or type(exc).__name__
+
+
+# ------------------------------------------------------------------ the poller
+
+
+class KyuubiPoller:
+    """Polls one Kyuubi server on a thread, posting a :class:`KyuubiUpdate` each time."""
+
+    def __init__(self, config: KyuubiConfig, *, client: KyuubiClient | None = None) -> None:
+        self.config = config
+        self.client = client or KyuubiClient(config)
+        self._last: KyuubiData | None = None
+        self._failing_since: datetime | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def poll_once(self) -> KyuubiUpdate:
+        """Poll now; on failure keep the last good data, stale since the first failure."""
+        now = datetime.now(UTC)
+        try:
+            self._last = self.client.fetch()
+        except KyuubiError as exc:
+            self._failing_since = self._failing_since or now
+            phase = "stale" if self._last is not None else "error"
+            sync = SyncState(
+                source=SOURCE, phase=phase, since=self._failing_since, message=str(exc)
+            )
+            return KyuubiUpdate(data=self._last, sync=sync)
+        self._failing_since = None
+        items = len(self._last.batches) + len(self._last.engines)
+        sync = SyncState(source=SOURCE, phase="live", since=now, items=items)
+        return KyuubiUpdate(data=self._last, sync=sync)
+
+    def start(self, post: Callable[[KyuubiUpdate], None]) -> None:
+        """Poll at once, then ``interval`` seconds after each poll ends, until stopped."""
+
+        def run() -> None:
+            while not self._stop.is_set():
+                post(self.poll_once())
+                self._stop.wait(self.config.interval)
+
+        self._thread = threading.Thread(target=run, name="kyuubi poll", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop after the current poll (each request is bounded by ``timeout``)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
