@@ -13,13 +13,16 @@ deleted while the watch was down and never duplicates the rest.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, Protocol
 
 import msgspec
 
+from kubetui.model.durations import as_aware
+from kubetui.model.engines import Engine
 from kubetui.model.findings import ObjectRate, Thresholds
+from kubetui.model.kyuubi_join import KyuubiData, join_engines, known_engine_ids
 from kubetui.model.records import Node, Pod
 from kubetui.model.triage import TriageReport, build_triage
 
@@ -69,6 +72,30 @@ class Applied(NamedTuple):
     removed: set[str]
 
 
+class Usage(NamedTuple):
+    """Resource usage from metrics.k8s.io: millicores and bytes (None = not reported)."""
+
+    cpu_millis: int | None
+    memory_bytes: int | None
+
+
+class KyuubiUpdateLike(Protocol):
+    """What ``sources.kyuubi.KyuubiUpdate`` carries (the model cannot import sources)."""
+
+    data: KyuubiData | None
+    sync: SyncState
+
+
+class UsageUpdateLike(Protocol):
+    """What ``sources.metrics.MetricsUpdate`` carries."""
+
+    #: "namespace/name" → container name → usage.
+    pods: Mapping[str, Mapping[str, Usage]]
+    #: node name → usage.
+    nodes: Mapping[str, Usage]
+    sync: SyncState
+
+
 def pod_key(pod: Pod) -> str:
     """The store key of a pod: its uid, or namespace/name for uid-less input."""
     meta = pod.metadata
@@ -90,6 +117,11 @@ class ClusterState:
         self.sync: dict[str, SyncState] = {}
         self.rates: list[ObjectRate] = []
         self.thresholds = thresholds or Thresholds()
+        #: The last good Kyuubi poll (kept while Kyuubi is unreachable; see ``sync``).
+        self.kyuubi: KyuubiData | None = None
+        #: metrics.k8s.io usage: "namespace/name" → container → usage; node → usage.
+        self.pod_usage: Mapping[str, Mapping[str, Usage]] = {}
+        self.node_usage: Mapping[str, Usage] = {}
         #: Bumped by every change; caches (reports, UI indexes) compare against it.
         self.version = 0
 
@@ -138,7 +170,37 @@ class ClusterState:
         self.rates = list(rates)
         self.version += 1
 
+    def set_sync(self, sync: SyncState) -> None:
+        """Record a source's state alone (the churn watch posts it with its rates)."""
+        self.sync[sync.source] = sync
+
+    def set_kyuubi(self, update: KyuubiUpdateLike) -> None:
+        """Keep the Kyuubi poll's data (the last good one when it failed) and state."""
+        self.kyuubi = update.data
+        self.sync[update.sync.source] = update.sync
+        self.version += 1
+
+    def set_usage(self, update: UsageUpdateLike) -> None:
+        """Replace the pod and node usage from the metrics poll."""
+        self.pod_usage, self.node_usage = update.pods, update.nodes
+        self.sync[update.sync.source] = update.sync
+        self.version += 1
+
     # ------------------------------------------------------------------ reading
+
+    def known_engine_ids(self, now: datetime) -> set[str] | None:
+        """The ids Kyuubi knows, for the ``unknown_to_metadata`` zombie rule; None (no
+        opinion) without a complete poll, or when the last good one is older than the
+        zombie grace: an engine launched since could not be in it."""
+        data = self.kyuubi
+        if data is None or not data.complete:
+            return None
+        age = (as_aware(now) - as_aware(data.fetched_at)).total_seconds()
+        return known_engine_ids(data) if age <= self.thresholds.zombie_grace else None
+
+    def join_kyuubi(self, engines: Iterable[Engine]) -> list[Engine]:
+        """``engines`` with Kyuubi's word attached (``Engine.kyuubi_meta``), if polled."""
+        return list(engines) if self.kyuubi is None else join_engines(engines, self.kyuubi)
 
     def snapshot(self) -> Snapshot:
         """Immutable lists of the current records, safe to hand to a worker thread."""
@@ -149,7 +211,12 @@ class ClusterState:
         """The full triage report (headless use), built from the current snapshot."""
         snap = self.snapshot()
         return build_triage(
-            snap.pods, snap.nodes, now, thresholds=self.thresholds, rates=snap.rates
+            snap.pods,
+            snap.nodes,
+            now,
+            thresholds=self.thresholds,
+            rates=snap.rates,
+            known_engine_ids=self.known_engine_ids(now),
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
@@ -20,6 +20,7 @@ from kubetui.model.kyuubi_join import (
     known_engine_ids,
 )
 from kubetui.model.records import Pod
+from kubetui.model.store import ChangeBatch, ClusterState, SyncState
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 BATCH_ID = "3ebebe3e-1790-40da-9891-0052cebcc1ba"
@@ -170,3 +171,45 @@ def test_disagreement_findings_name_the_driver_or_the_engine() -> None:
     )
     assert found[1].evidence["kyuubi_app_state"] == "FAILED"
     assert found[1].evidence["pod_state"] == "KILLED"
+
+
+class _Update(msgspec.Struct):
+    data: KyuubiData | None
+    sync: SyncState
+
+
+def test_store_keeps_kyuubi_and_trusts_it_for_zombies_only_while_fresh() -> None:
+    store = ClusterState()
+    assert store.known_engine_ids(NOW) is None
+    kyuubi = data(batches=(batch("RUNNING", "RUNNING", app_id="spark-0001"),))
+    store.set_kyuubi(_Update(kyuubi, SyncState(source="kyuubi", phase="stale", since=NOW)))
+    assert store.sync["kyuubi"].phase == "stale"
+    assert store.known_engine_ids(NOW + timedelta(seconds=300)) == {BATCH_ID, "spark-0001"}
+    # Older than the zombie grace (Kyuubi's 5 min retain period): no longer proof.
+    assert store.known_engine_ids(NOW + timedelta(seconds=301)) is None
+    (joined,) = store.join_kyuubi([engine("KILLED", "OOMKilled")])
+    assert joined.kyuubi_meta.disagreement is not None
+    store.set_kyuubi(_Update(msgspec.structs.replace(kyuubi, complete=False), store.sync["kyuubi"]))
+    assert store.known_engine_ids(NOW) is None  # other users' engines unknown
+
+
+def test_store_report_uses_known_ids_for_zombies() -> None:
+    """A driver Kyuubi does not know, older than the grace, is a zombie only with data."""
+    created = (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    driver = {
+        "metadata": {
+            "name": "kyuubi-x-driver",
+            "namespace": "etl",
+            "uid": "u1",
+            "creationTimestamp": created,
+            "labels": {"kyuubi-unique-tag": "t-1", "spark-app-selector": "spark-1"},
+        },
+        "status": {"phase": "Running"},
+    }
+    store = ClusterState()
+    store.apply(ChangeBatch(kind="Pod", snapshot=[msgspec.convert(driver, Pod)]))
+    assert not store.report(NOW).findings
+    sync = SyncState(source="kyuubi", phase="live", since=NOW)
+    store.set_kyuubi(_Update(data(), sync))
+    (finding,) = store.report(NOW).findings
+    assert (finding.kind, finding.evidence["cause"]) == ("zombie_engine_pod", "unknown_to_metadata")
