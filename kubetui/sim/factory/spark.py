@@ -157,15 +157,26 @@ def _hostname(pod_name: str) -> str:
     return re.sub(r"[^\w-]+", "_", host)
 
 
-def _spark_conf_volume(name: str, config_map: str) -> Obj:
-    return {
-        "name": name,
-        "configMap": {
-            "name": config_map,
-            "items": [{"key": "spark.properties", "path": "spark.properties", "mode": 420}],
-            "defaultMode": 420,
+def _spark_dirs(role: str, local_dir: str, config_map: str) -> tuple[list[Obj], list[Obj]]:
+    """Volumes and the container's mounts of a driver (``role="driver"``) or executor
+    (``"exec"``): the local dir as an emptyDir, ``spark.properties`` from the ConfigMap."""
+    conf = f"spark-conf-volume-{role}"
+    volumes = [
+        {"name": "spark-local-dir-1", "emptyDir": {}},
+        {
+            "name": conf,
+            "configMap": {
+                "name": config_map,
+                "items": [{"key": "spark.properties", "path": "spark.properties", "mode": 420}],
+                "defaultMode": 420,
+            },
         },
-    }
+    ]
+    mounts = [
+        {"name": "spark-local-dir-1", "mountPath": local_dir},
+        {"name": conf, "mountPath": "/opt/spark/conf"},
+    ]
+    return volumes, mounts
 
 
 def spark_memory_mib(heap_mib: int, overhead_factor: float = 0.1) -> int:
@@ -206,7 +217,7 @@ def spark_driver_pod(
     name, _ = kyuubi_pod_names(app_name, ref_id, namespace)
     memory = spark_memory_mib(heap_mib)
     local_dir = f"/var/data/spark-{new_uid(rng)}"
-    conf_map = f"spark-drv-{hex_string(rng, 16)}-conf-map"
+    volumes, mounts = _spark_dirs("driver", local_dir, f"spark-drv-{hex_string(rng, 16)}-conf-map")
     labels = {"spark-app-selector": app_id, "spark-role": "driver"}
     labels.update(_app_labels(spark_version, spark_app_name_label(app_name)))
     if with_kyuubi_tag:
@@ -244,10 +255,7 @@ def spark_driver_pod(
             memory_limit_mib=memory,
             cpu_limit=str(cores) if guaranteed else None,
         ),
-        volume_mounts=[
-            {"name": "spark-local-dir-1", "mountPath": local_dir},
-            {"name": "spark-conf-volume-driver", "mountPath": "/opt/spark/conf"},
-        ],
+        volume_mounts=mounts,
     )
     if guaranteed:
         for c in init_containers or []:
@@ -262,10 +270,7 @@ def spark_driver_pod(
         node=node,
         manager=SPARK_MANAGER,
         labels=labels,
-        volumes=[
-            {"name": "spark-local-dir-1", "emptyDir": {}},
-            _spark_conf_volume("spark-conf-volume-driver", conf_map),
-        ],
+        volumes=volumes,
         restart_policy="Never",
         service_account=service_account,
         host_ip=host_ip,
@@ -305,6 +310,7 @@ def spark_executor_pod(
     name = f"{prefix}-exec-{exec_id}"
     memory = spark_memory_mib(heap_mib)
     local_dir = f"/var/data/spark-{new_uid(rng)}"
+    volumes, mounts = _spark_dirs("exec", local_dir, f"spark-exec-{hex_string(rng, 16)}-conf-map")
     svc = driver_service_name(driver)
     env = [
         env_value("SPARK_USER", user),
@@ -328,10 +334,7 @@ def spark_executor_pod(
         ports=[{"name": "blockmanager", "containerPort": 7079}],
         env=env,
         resources=resources(str(cores), memory, memory_limit_mib=memory),
-        volume_mounts=[
-            {"name": "spark-local-dir-1", "mountPath": local_dir},
-            {"name": "spark-conf-volume-exec", "mountPath": "/opt/spark/conf"},
-        ],
+        volume_mounts=mounts,
     )
     exec_labels = {
         "spark-app-selector": app_id,
@@ -351,12 +354,7 @@ def spark_executor_pod(
         manager=SPARK_MANAGER,
         labels=exec_labels,
         owner_references=[owner_ref(driver, "Pod", "v1", block=False)],
-        volumes=[
-            {"name": "spark-local-dir-1", "emptyDir": {}},
-            _spark_conf_volume(
-                "spark-conf-volume-exec", f"spark-exec-{hex_string(rng, 16)}-conf-map"
-            ),
-        ],
+        volumes=volumes,
         restart_policy="Never",
         hostname=_hostname(name),
         host_ip=host_ip,
