@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
         "decoded exit codes, OOM scores, zombie pods, hot reconcile loops.",
     )
     parser.add_argument("--version", action="version", version=f"kubetui {__version__}")
+    from kubetui.ui.cli import add_dashboard_flags, add_demo_parser
+
+    add_dashboard_flags(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     triage = commands.add_parser(
@@ -130,6 +133,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cluster_flags(triage)
     _add_demo_flags(triage)
     _add_output_flags(triage)
+    triage.add_argument(
+        "--watch",
+        type=float,
+        metavar="SECONDS",
+        help="after the sync, watch object updates for SECONDS to find hot reconcile loops",
+    )
+    triage.add_argument(
+        "--kyuubi-url",
+        metavar="URL",
+        help="also poll this Kyuubi REST server (http(s)://host:10099) and report where "
+        "its engine states disagree with the pods",
+    )
+    triage.add_argument("--kyuubi-user", metavar="USER", help="Kyuubi user (basic auth)")
+    triage.add_argument(
+        "--kyuubi-password-env", metavar="VAR", help="environment variable with the password"
+    )
 
     cleanup = commands.add_parser(
         "cleanup",
@@ -240,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     from kubetui.sim.cli import add_sim_parser
 
     add_sim_parser(commands)
+    add_demo_parser(commands)
     return parser
 
 
@@ -252,8 +272,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            parser.print_help(sys.stderr)
-            return EXIT_USAGE
+            from kubetui.ui.cli import run_dashboard
+
+            return run_dashboard(args)
+        if args.command == "demo":
+            from kubetui.ui.cli import run_demo
+
+            return run_demo(args)
         if args.command == "triage":
             from kubetui.headless.triage import run_triage
 

@@ -1,0 +1,246 @@
+"""KubetuiApp: the store, fed by source threads, drawn by five views.
+
+Data flows one way. Source threads post :class:`ClusterChanged` batches; the app applies
+each to the store on the UI thread at once (cheap) and schedules one repaint of what is
+visible at most every :data:`REPAINT_DELAY` seconds. Engines and findings are computed in
+a thread worker from a store snapshot, at most every :data:`ANALYSIS_INTERVAL` seconds
+and only when the store changed, so a big cluster never blocks keys.
+
+The clock is injectable: ``kubetui demo`` uses the simulator's clock, tests a frozen one,
+so ages are the same on every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.markup import escape
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+from kubetui.model.store import ChangeBatch, ClusterState, Snapshot
+from kubetui.model.triage import analyse
+from kubetui.paths import user_themes_dir
+from kubetui.sources.kube_client import KubeClient
+from kubetui.ui.data import Clock, DashboardData, utc_now
+from kubetui.ui.detail import PodDetailScreen
+from kubetui.ui.dialogs import HelpScreen, help_lines
+from kubetui.ui.feed import Source
+from kubetui.ui.header import Target
+from kubetui.ui.keymap import APP_BINDINGS
+from kubetui.ui.main_screen import MainScreen
+from kubetui.ui.messages import AnalysisFinished, ClusterChanged, PodChosen
+from kubetui.ui.themes import (
+    BUNDLED_DIR,
+    DEFAULT_THEME,
+    FALLBACK_THEME,
+    SEVERITY_DEFAULTS,
+    load_themes,
+)
+
+REPAINT_DELAY = 0.1
+ANALYSIS_INTERVAL = 1.0
+
+
+class KubetuiApp(App[None]):
+    TITLE = "kubetui"
+    BINDINGS: ClassVar = APP_BINDINGS
+    CSS = """
+    Screen { background: $background; }
+    Footer { height: 1; }
+    """
+
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        target: Target,
+        *,
+        kube: KubeClient | None = None,
+        clock: Clock = utc_now,
+        theme: str | None = None,
+        store: ClusterState | None = None,
+    ) -> None:
+        super().__init__()
+        self.sources = list(sources)
+        #: For the detail screen's logs and events; None without a cluster (tests).
+        self.kube = kube
+        self.target = target
+        self.data = DashboardData(store or ClusterState(), clock)
+        self._repaint_timer: Timer | None = None
+        self._analysing = False
+        self._theme_problems = self._install_themes(theme)
+
+    # ------------------------------------------------------------------ themes
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(SEVERITY_DEFAULTS)
+
+    def _install_themes(self, wanted: str | None) -> list[str]:
+        themes, problems = load_themes([BUNDLED_DIR, user_themes_dir()])
+        for theme in themes:
+            self.register_theme(theme)
+        names = {t.name for t in themes}
+        name = wanted or (DEFAULT_THEME if DEFAULT_THEME in names else FALLBACK_THEME)
+        if name not in self.available_themes:
+            fallback = DEFAULT_THEME if DEFAULT_THEME in names else FALLBACK_THEME
+            problems.append(
+                f"theme {name!r} not found (known: {', '.join(sorted(self.available_themes))});"
+                f" using {fallback}"
+            )
+            name = fallback
+        self.theme = name
+        return problems
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(self.data, self.target)
+
+    @property
+    def main(self) -> MainScreen:
+        screen = self.screen_stack[0]
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    def on_mount(self) -> None:
+        if self._theme_problems:
+            self.notify("; ".join(self._theme_problems), severity="warning", markup=False)
+        self.set_interval(ANALYSIS_INTERVAL, self._every_second)
+        for source in self.sources:
+            source.start(self._post_batch)
+
+    async def on_unmount(self) -> None:
+        await asyncio.to_thread(self._stop_sources)
+
+    def _stop_sources(self) -> None:
+        for source in self.sources:
+            source.stop()
+
+    def _post_batch(self, batch: ChangeBatch) -> None:
+        """Called from source threads: hand the batch to the UI thread."""
+        self.post_message(ClusterChanged(batch))
+
+    # ------------------------------------------------------------------ data in
+
+    @on(ClusterChanged)
+    def _apply_batch(self, message: ClusterChanged) -> None:
+        batch = message.batch
+        store = self.data.store
+        if batch.sync is not None and batch.sync.message:
+            before = store.sync.get(batch.sync.source)
+            if before is None or before.message != batch.sync.message:
+                severity = "error" if batch.sync.phase in ("error", "forbidden") else "warning"
+                self.notify(batch.sync.message, severity=severity, markup=False, timeout=8)
+        applied = store.apply(batch)
+        if batch.kind == "Pod":
+            self.main.pods_view.pods_changed(applied.changed, applied.removed)
+        elif applied.changed or applied.removed or batch.snapshot is not None:
+            self.data.nodes_changed()
+        if isinstance(self.screen, PodDetailScreen):
+            self.screen.pods_changed(applied.changed | applied.removed)
+        self._schedule_repaint()
+        if self.data.analysis is None:
+            self._maybe_analyse()
+
+    def _schedule_repaint(self) -> None:
+        if self._repaint_timer is None:
+            self._repaint_timer = self.set_timer(REPAINT_DELAY, self._repaint)
+
+    def _repaint(self) -> None:
+        self._repaint_timer = None
+        self.main.mark_stale()
+        self.main.refresh_visible()
+
+    def _every_second(self) -> None:
+        """Keep ages moving and re-analyse when the store changed."""
+        self._maybe_analyse()
+        self.main.refresh_visible()
+
+    # ------------------------------------------------------------------ analysis
+
+    def _maybe_analyse(self) -> None:
+        store = self.data.store
+        if self._analysing or store.version == self.data.analysed_version:
+            return
+        if any(s.phase == "listing" for s in store.sync.values()):
+            return  # the first analysis waits for every initial LIST
+        self._analysing = True
+        self._analyse(store.snapshot())
+
+    @work(thread=True, group="analysis", exit_on_error=False, description="findings")
+    def _analyse(self, snap: Snapshot) -> None:
+        analysis = analyse(
+            snap.pods,
+            snap.nodes,
+            self.data.now(),
+            thresholds=self.data.store.thresholds,
+            rates=snap.rates,
+        )
+        self.post_message(AnalysisFinished(snap.version, analysis))
+
+    @on(AnalysisFinished)
+    def _take_analysis(self, message: AnalysisFinished) -> None:
+        self._analysing = False
+        first = self.data.analysis is None
+        self.data.set_analysis(message.version, message.analysis)
+        main = self.main
+        if first and not main.view_chosen and not message.analysis.findings:
+            main.show_view(2)
+        main.mark_stale()
+        main.refresh_visible()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "analysis" and event.state == WorkerState.ERROR:
+            self._analysing = False
+            error = event.worker.error
+            self.notify(f"analysis failed: {type(error).__name__}: {error}", markup=False)
+
+    # ------------------------------------------------------------------ screens
+
+    @on(PodChosen)
+    def _open_pod(self, message: PodChosen) -> None:
+        if message.uid in self.data.store.pods:
+            self.push_screen(PodDetailScreen(self.data, message.uid, self.kube))
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        rows = help_lines(self.screen.active_bindings, self.get_key_display)
+        self.push_screen(HelpScreen(rows, f"Keys: {self.screen.__class__.__name__}"))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette: every view and action, namespaces and themes (titles escaped)."""
+        main = self.main
+        for number, view in main.views.items():
+            yield SystemCommand(
+                f"view: {view.TITLE}",
+                f"show view {number}",
+                lambda n=number: main.action_show_view(n),
+            )
+        yield SystemCommand("filter: this view", "type to filter the rows", main.action_filter)
+        yield SystemCommand("sort: next order", "cycle the sort of this view", main.action_sort)
+        yield SystemCommand("namespace: pick…", "show one namespace", main.action_pick_namespace)
+        yield SystemCommand(
+            "namespace: all", "show every namespace", lambda: main.set_namespace(None)
+        )
+        namespaces = sorted({p.metadata.namespace or "" for p in self.data.store.pods.values()})
+        for ns in namespaces:
+            yield SystemCommand(
+                f"namespace: {escape(ns)}",
+                "show only this namespace",
+                lambda ns=ns: main.set_namespace(ns),
+            )
+        for name in sorted(self.available_themes):
+            yield SystemCommand(
+                f"theme: {escape(name)}",
+                "switch colours",
+                lambda name=name: setattr(self, "theme", name),
+            )
+        yield SystemCommand("help: keys", "every key that works here", self.action_help)
+        yield SystemCommand("quit", "leave kubetui", self.action_quit)

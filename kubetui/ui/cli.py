@@ -1,0 +1,149 @@
+"""The two ways to start the dashboard: ``kubetui`` and ``kubetui demo``.
+
+``kubetui`` connects to the current kubeconfig context (flags as kubectl's) and checks
+that the server answers *before* the app takes over the terminal, so a bad kubeconfig,
+an unreachable server or rejected credentials end in one line and exit 2. ``kubetui
+demo`` starts the embedded simulator in-process, points the same client path at it
+through a kubeconfig, and stops it (freeing its port) when the app quits.
+
+:func:`dashboard_app` is the one app factory, shared by both commands, the tests and
+``scripts/screenshots.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
+
+from kubetui.errors import UserError
+from kubetui.ui.data import Clock, utc_now
+
+if TYPE_CHECKING:
+    from kubetui.sources.kube_client import KubeClient
+    from kubetui.ui.app import KubetuiApp
+
+#: A cheap GET every authenticated (even anonymous) user may make.
+_PROBE_PATH = "/version"
+
+
+def add_theme_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="colour theme: kubetui-dark (default), kubetui-ansi (the terminal's 16 "
+        "colours), a Textual theme, or a file NAME.yaml in the user themes dir "
+        "(kubetui locate themes); NO_COLOR=1 turns colour off",
+    )
+
+
+def add_dashboard_flags(parser: argparse.ArgumentParser) -> None:
+    """``kubetui`` itself: the connection flags of ``kubetui triage``, and --theme."""
+    from kubetui.cli import _add_cluster_flags
+
+    _add_cluster_flags(parser)
+    add_theme_flag(parser)
+
+
+def add_demo_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    demo = subparsers.add_parser(
+        "demo",
+        help="the dashboard on the embedded demo cluster (no cluster needed)",
+        description="Start the embedded demo cluster (a kube-apiserver and Kyuubi lookalike "
+        "with OOM-killed engines, zombie pods, crash loops, a pod stuck Terminating) on "
+        "127.0.0.1, and open the dashboard on it through the real client path. Quitting "
+        "stops the cluster.",
+    )
+    demo.add_argument(
+        "--scenario",
+        default="incidents",
+        metavar="NAME",
+        help="'incidents' (default) or 'scale:N' (N realistic pods)",
+    )
+    demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    demo.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="serve the demo API on this 127.0.0.1 port (default: any free port)",
+    )
+    add_theme_flag(demo)
+    return demo
+
+
+def namespaces_of(args: argparse.Namespace) -> list[str] | None:
+    """``-n a -n b,c`` → ``[a, b, c]``; ``None`` for all namespaces."""
+    if not getattr(args, "namespace", None):
+        return None
+    return [ns for value in args.namespace for ns in value.split(",") if ns]
+
+
+def dashboard_app(
+    kube: KubeClient,
+    namespaces: Sequence[str] | None,
+    *,
+    server_label: str | None = None,
+    clock: Clock = utc_now,
+    theme: str | None = None,
+) -> KubetuiApp:
+    """The dashboard on ``kube``, fed from the cluster; not yet running."""
+    from kubetui.ui.app import KubetuiApp
+    from kubetui.ui.feed import cluster_sources
+    from kubetui.ui.header import Target
+
+    target = Target(
+        context=kube.context,
+        server=server_label or kube.server,
+        namespaces=tuple(namespaces) if namespaces else None,
+    )
+    return KubetuiApp(
+        cluster_sources(kube, namespaces, clock), target, kube=kube, clock=clock, theme=theme
+    )
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    from kubetui.sources.kube_client import KubeError, connect
+
+    try:
+        kube = connect(args.kubeconfig, args.context)
+    except KubeError as exc:
+        if str(exc).startswith("no kubeconfig found"):
+            raise KubeError(
+                f"{exc}; 'kubetui demo' opens the dashboard on a built-in cluster"
+            ) from None
+        raise
+    kube.get(_PROBE_PATH)  # KubeError (one line, exit 2) before the terminal is taken
+    app = dashboard_app(kube, namespaces_of(args), theme=args.theme)
+    app.run()
+    return app.return_code or 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from kubetui.sim.runner import running_sim
+    from kubetui.sim.scenarios import get_scenario
+    from kubetui.sources.kube_client import connect
+
+    try:
+        scenario = get_scenario(args.scenario, args.seed)
+    except ValueError as exc:
+        raise UserError(f"kubetui demo: {exc}") from None
+    with ExitStack() as stack:
+        try:
+            sim = stack.enter_context(
+                running_sim(scenario, args.seed, frozen=False, port=args.port)
+            )
+        except OSError as exc:
+            raise UserError(
+                f"kubetui demo: cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}"
+            ) from None
+        kube = connect(str(sim.kubeconfig_path))
+        app = dashboard_app(
+            kube,
+            None,
+            server_label=f"demo {args.scenario} seed {args.seed}",
+            clock=sim.state.clock.now,
+            theme=args.theme,
+        )
+        app.run()
+        return app.return_code or 0

@@ -1,0 +1,345 @@
+"""LineTable: a one-line-per-row table over a list of keys, drawn with the line API.
+
+Textual's DataTable builds and measures every row and rebuilds O(N) structures on each
+update, which does not scale past ~10k rows (../shared/STYLE.md, "DataTable at scale").
+This widget holds only the ordered keys; a row is asked for when it is about to be drawn,
+and its uncropped strip is cached by (key, row version, layout width, theme), so
+scrolling, cursor moves and repaints of unchanged rows cost nothing. Cell text is never
+parsed as markup: every cell becomes a plain ``Segment``.
+
+The cursor follows a key, not a position: when rows are added, removed or re-sorted
+around it, the selected key stays selected at the same height on screen.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, NamedTuple
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+#: Style names a row or cell may ask for; each is a component class ``line-table--NAME``.
+STYLE_NAMES = (
+    "ok",
+    "warning",
+    "critical",
+    "zombie",
+    "oom",
+    "dim",
+    "group",
+    "accent",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    title: str
+    #: Minimum width in cells.
+    width: int
+    #: Share of the spare width this column takes (0: fixed).
+    flex: int = 0
+    right: bool = False
+    #: Shorten long text in the middle (names: both ends tell rows apart).
+    middle: bool = False
+
+
+class Row(NamedTuple):
+    cells: Sequence[str]
+    #: One style name (or None) per cell.
+    styles: Sequence[str | None] = ()
+    #: A style for the whole row, under the cell styles.
+    style: str | None = None
+    #: One text across the whole width (a group heading), instead of cells.
+    banner: str | None = None
+
+
+def fit(text: str, width: int, *, middle: bool = False, right: bool = False) -> str:
+    """``text`` padded or shortened (with ``…``) to exactly ``width`` cells."""
+    length = len(text) if text.isascii() else cell_len(text)
+    if length <= width:
+        pad = " " * (width - length)
+        return pad + text if right else text + pad
+    if width <= 1:
+        return "…"[:width]
+    if middle and text.isascii():
+        head = (width - 1) // 2
+        return f"{text[:head]}…{text[len(text) - (width - 1 - head) :]}"
+    return set_cell_size(text, width - 1) + "…"
+
+
+class LineTable(ScrollView, can_focus=True):
+    """A table of rows named by keys; ``row_of(key)`` describes a row when it is drawn."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "line-table--header",
+        "line-table--cursor",
+        "line-table--empty",
+        *(f"line-table--{name}" for name in STYLE_NAMES),
+    }
+
+    DEFAULT_CSS = """
+    LineTable {
+        background: $surface;
+        scrollbar-size-vertical: 1;
+        & > .line-table--header { background: $panel; color: $foreground; text-style: bold; }
+        & > .line-table--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .line-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: bold;
+        }
+        & > .line-table--empty { color: $text-muted; }
+        & > .line-table--ok { color: $sev-ok; }
+        & > .line-table--warning { color: $sev-warning; }
+        & > .line-table--critical { color: $sev-critical; text-style: bold; }
+        & > .line-table--zombie { color: $sev-zombie; }
+        & > .line-table--oom { color: $sev-oom; text-style: bold; }
+        & > .line-table--dim { color: $text-muted; }
+        & > .line-table--group { color: $accent; text-style: bold; }
+        & > .line-table--accent { color: $accent; }
+    }
+    """
+
+    BINDINGS: ClassVar = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="cursor-up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="cursor-down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="page-up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="page-down"),
+        Binding("home,g", "jump(0)", "First", show=False, id="first-row"),
+        Binding("end,G", "jump(-1)", "Last", show=False, id="last-row"),
+        Binding("enter", "activate", "Open", id="open-row"),
+    ]
+
+    class CursorMoved(Message):
+        """The cursor is on another key (or on nothing: ``key`` is None)."""
+
+        def __init__(self, table: LineTable, key: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> LineTable:
+            return self.table
+
+    class RowActivated(Message):
+        """Enter (or a click on the selected row) on ``key``."""
+
+        def __init__(self, table: LineTable, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> LineTable:
+            return self.table
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        row_of: Callable[[str], Row],
+        version_of: Callable[[str], Hashable],
+        *,
+        empty_text: str = "Nothing to show.",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.columns = list(columns)
+        self._row_of = row_of
+        self._version_of = version_of
+        self.empty_text = empty_text
+        self.keys: list[str] = []
+        self.cursor = 0
+        self._cursor_key: str | None = None
+        self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._column_layout: tuple[int, list[int]] | None = None
+
+    # ------------------------------------------------------------------ data
+
+    @property
+    def selected_key(self) -> str | None:
+        return self._cursor_key
+
+    def set_keys(self, keys: list[str]) -> None:
+        """Show ``keys`` in this order; the selected key stays selected and in place.
+
+        When the selected key is gone the cursor keeps its position (clamped), which
+        selects the row that moved into it.
+        """
+        old_screen_row = self.cursor - self.scroll_offset.y
+        count_changed = len(keys) != len(self.keys)
+        self.keys = keys
+        if count_changed:
+            self._update_virtual_size()
+        index = self.cursor
+        if self._cursor_key is not None:
+            try:
+                index = keys.index(self._cursor_key)
+            except ValueError:
+                index = self.cursor
+        self._place_cursor(index, screen_row=old_screen_row)
+        self.refresh()
+
+    def select_key(self, key: str) -> bool:
+        """Put the cursor on ``key`` (scrolling it into view); False if it is not shown."""
+        try:
+            index = self.keys.index(key)
+        except ValueError:
+            return False
+        self._place_cursor(index)
+        self.refresh()
+        return True
+
+    # ------------------------------------------------------------------ geometry
+
+    def _body_height(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def _update_virtual_size(self) -> None:
+        width = sum(self._widths(self.scrollable_content_region.width)) + len(self.columns)
+        self.virtual_size = Size(width, len(self.keys) + 1)
+
+    def _widths(self, available: int) -> list[int]:
+        if self._column_layout is not None and self._column_layout[0] == available:
+            return self._column_layout[1]
+        widths = [c.width for c in self.columns]
+        spare = available - sum(widths) - len(widths)
+        flex_total = sum(c.flex for c in self.columns)
+        if spare > 0 and flex_total:
+            shares = [spare * c.flex // flex_total for c in self.columns]
+            shares[max(range(len(shares)), key=lambda i: self.columns[i].flex)] += spare - sum(
+                shares
+            )
+            widths = [w + s for w, s in zip(widths, shares, strict=True)]
+        self._column_layout = (available, widths)
+        return widths
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._strips.clear()
+        self._update_virtual_size()
+        self._place_cursor(self.cursor)
+
+    # ------------------------------------------------------------------ cursor
+
+    def _place_cursor(self, index: int, *, screen_row: int | None = None) -> None:
+        count = len(self.keys)
+        index = max(0, min(index, count - 1)) if count else 0
+        previous_key = self._cursor_key
+        self.cursor = index
+        self._cursor_key = self.keys[index] if count else None
+        height = self._body_height()
+        top = self.scroll_offset.y
+        if screen_row is not None and 0 <= screen_row < height:
+            top = index - screen_row
+        if index < top:
+            top = index
+        elif index >= top + height:
+            top = index - height + 1
+        top = max(0, min(top, max(count - height, 0)))
+        if top != self.scroll_offset.y:
+            self.scroll_to(y=top, animate=False, force=True)
+        if self._cursor_key != previous_key:
+            self.post_message(self.CursorMoved(self, self._cursor_key))
+
+    def action_cursor(self, delta: int) -> None:
+        self._place_cursor(self.cursor + delta)
+        self.refresh()
+
+    def action_page(self, direction: int) -> None:
+        self._place_cursor(self.cursor + direction * self._body_height())
+        self.refresh()
+
+    def action_jump(self, index: int) -> None:
+        self._place_cursor(len(self.keys) - 1 if index < 0 else index)
+        self.refresh()
+
+    def action_activate(self) -> None:
+        if self._cursor_key is not None:
+            self.post_message(self.RowActivated(self, self._cursor_key))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y < 1:
+            return
+        index = self.scroll_offset.y + event.y - 1
+        if index < len(self.keys):
+            already = index == self.cursor
+            self._place_cursor(index)
+            self.refresh()
+            if already and event.chain > 1:
+                self.action_activate()
+
+    # ------------------------------------------------------------------ drawing
+
+    def _style(self, name: str | None) -> Style:
+        return self.get_component_rich_style(f"line-table--{name}") if name else Style()
+
+    def _row_strip(self, key: str, width: int) -> Strip:
+        cache_key = (key, self._version_of(key), width, self.app.theme)
+        strip = self._strips.get(cache_key)
+        if strip is not None:
+            return strip
+        row = self._row_of(key)
+        base = self.rich_style + self._style(row.style)
+        if row.banner is not None:
+            total = sum(self._widths(width)) + len(self.columns)
+            strip = Strip([Segment(fit(row.banner, total), base)])
+            self._strips.set(cache_key, strip)
+            return strip
+        segments: list[Segment] = []
+        for i, (column, cell_width) in enumerate(
+            zip(self.columns, self._widths(width), strict=True)
+        ):
+            text = row.cells[i] if i < len(row.cells) else ""
+            style_name = row.styles[i] if i < len(row.styles) else None
+            segments.append(
+                Segment(
+                    fit(text, cell_width, middle=column.middle, right=column.right),
+                    base + self._style(style_name),
+                )
+            )
+            segments.append(Segment(" ", base))
+        strip = Strip(segments)
+        self._strips.set(cache_key, strip)
+        return strip
+
+    def _header_strip(self, width: int) -> Strip:
+        style = self.rich_style + self._style("header")
+        segments = []
+        for column, cell_width in zip(self.columns, self._widths(width), strict=True):
+            segments.append(Segment(fit(column.title, cell_width, right=column.right), style))
+            segments.append(Segment(" ", style))
+        return Strip(segments)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        scroll_x, scroll_y = self.scroll_offset
+        if y == 0:
+            header = self._header_strip(width)
+            return header.crop_extend(scroll_x, scroll_x + width, self._style("header"))
+        index = scroll_y + y - 1
+        if not self.keys:
+            lines = textwrap.wrap(self.empty_text, max(width - 4, 10))
+            if 2 <= y < 2 + len(lines):
+                text = fit("  " + lines[y - 2], width)
+                return Strip([Segment(text, self.rich_style + self._style("empty"))])
+            return Strip.blank(width, self.rich_style)
+        if index >= len(self.keys):
+            return Strip.blank(width, self.rich_style)
+        strip = self._row_strip(self.keys[index], width)
+        strip = strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        if index == self.cursor:
+            strip = Strip(Segment.apply_style(strip, post_style=self._style("cursor")), width)
+        return strip

@@ -1,0 +1,190 @@
+"""The main screen: header, view bar, the five views, the filter line and the footer."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Input
+
+from kubetui.ui.data import DashboardData
+from kubetui.ui.header import StatusHeader, Target, ViewBar
+from kubetui.ui.keymap import VIEW_BINDINGS
+from kubetui.ui.line_table import LineTable
+from kubetui.ui.messages import PodChosen
+from kubetui.ui.views.base import View
+from kubetui.ui.views.engines import EnginesView
+from kubetui.ui.views.findings import FindingsView
+from kubetui.ui.views.hot_loops import HotLoopsView
+from kubetui.ui.views.nodes import NodesView
+from kubetui.ui.views.pods import PodsView
+
+VIEW_IDS = {1: "findings", 2: "pods", 3: "engines", 4: "nodes", 5: "hot-loops"}
+
+
+class MainScreen(Screen):
+    BINDINGS: ClassVar = VIEW_BINDINGS
+
+    DEFAULT_CSS = """
+    MainScreen #filter-input { dock: bottom; height: 1; border: none; padding: 0 1; }
+    MainScreen #filter-input.hidden { display: none; }
+    MainScreen ContentSwitcher { height: 1fr; }
+    """
+
+    def __init__(self, data: DashboardData, target: Target) -> None:
+        super().__init__(id="main")
+        self.data = data
+        self.target = target
+        self.views: dict[int, View] = {
+            1: FindingsView(data, id="findings"),
+            2: PodsView(data, id="pods"),
+            3: EnginesView(data, id="engines"),
+            4: NodesView(data, id="nodes"),
+            5: HotLoopsView(data, id="hot-loops"),
+        }
+        self.current = 1
+        #: The operator switched views: the landing rule no longer applies.
+        self.view_chosen = False
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(self.target, self.data)
+        yield ViewBar(Content(""), id="view-bar")
+        with ContentSwitcher(initial="findings"):
+            yield from self.views.values()
+        yield Input(
+            placeholder="filter (enter keeps, esc clears)", id="filter-input", classes="hidden"
+        )
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.current_view.table.focus()
+        self.refresh_visible()
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def current_view(self) -> View:
+        return self.views[self.current]
+
+    @property
+    def pods_view(self) -> PodsView:
+        view = self.views[2]
+        assert isinstance(view, PodsView)
+        return view
+
+    def mark_stale(self) -> None:
+        for view in self.views.values():
+            view.stale = True
+
+    def refresh_visible(self) -> None:
+        """Redraw what is on screen: header, view bar and (if its data changed) the view."""
+        view = self.current_view
+        if view.stale:
+            view.stale = False
+            view.reload()
+        else:
+            view.table.refresh()
+        self.query_one(StatusHeader).show()
+        self._show_view_bar()
+
+    def _show_view_bar(self) -> None:
+        view = self.current_view
+        shown, total = view.counts()
+        parts = [f"{shown}/{total}" if shown != total else str(total), f"sort {view.sort}"]
+        if view.filter_text:
+            parts.append(f"filter {view.filter_text!r}")
+        if scope := view.scope_text():
+            parts.append(scope)
+        titles = [(n, v.TITLE, v.SHORT) for n, v in self.views.items()]
+        self.query_one(ViewBar).show(titles, self.current, " · ".join(parts))
+
+    # ------------------------------------------------------------------ actions
+
+    def action_show_view(self, number: int) -> None:
+        self.view_chosen = True
+        self.show_view(number)
+
+    def show_view(self, number: int) -> None:
+        self._close_filter(keep=True)
+        self.current = number
+        self.query_one(ContentSwitcher).current = VIEW_IDS[number]
+        self.current_view.table.focus()
+        self.refresh_visible()
+
+    def action_cycle_view(self, step: int) -> None:
+        self.action_show_view((self.current - 1 + step) % len(self.views) + 1)
+
+    def action_sort(self) -> None:
+        self.current_view.cycle_sort()
+        self._show_view_bar()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter-input", Input)
+        box.value = self.current_view.filter_text
+        box.remove_class("hidden")
+        box.focus()
+
+    def action_back(self) -> None:
+        if not self.query_one("#filter-input", Input).has_class("hidden"):
+            self._close_filter(keep=False)
+            return
+        view = self.current_view
+        if view.clear_scope():
+            self.refresh_visible()
+        elif view.filter_text:
+            view.set_filter("")
+            self._show_view_bar()
+
+    def action_pick_namespace(self) -> None:
+        from kubetui.ui.dialogs import NamespacePicker
+
+        namespaces = sorted({p.metadata.namespace or "" for p in self.data.store.pods.values()})
+        self.app.push_screen(NamespacePicker(namespaces, self.data.namespace), self.set_namespace)
+
+    def set_namespace(self, namespace: str | None) -> None:
+        if namespace == self.data.namespace:
+            return
+        self.data.namespace = namespace
+        self.mark_stale()
+        self.refresh_visible()
+
+    # ------------------------------------------------------------------ filter line
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.current_view.set_filter(event.value)
+        self._show_view_bar()
+
+    @on(Input.Submitted, "#filter-input")
+    def _filter_submitted(self) -> None:
+        self._close_filter(keep=True)
+
+    def _close_filter(self, *, keep: bool) -> None:
+        box = self.query_one("#filter-input", Input)
+        if box.has_class("hidden"):
+            return
+        if not keep:
+            self.current_view.set_filter("")
+        box.add_class("hidden")
+        self.current_view.table.focus()
+        self._show_view_bar()
+
+    # ------------------------------------------------------------------ rows
+
+    def on_line_table_row_activated(self, event: LineTable.RowActivated) -> None:
+        view = self.current_view
+        if isinstance(view, PodsView):
+            self.post_message(PodChosen(event.key))
+        elif isinstance(view, FindingsView):
+            finding = view.finding(event.key)
+            if finding is not None and finding.uid in self.data.store.pods:
+                self.post_message(PodChosen(finding.uid))
+        elif isinstance(view, EnginesView):
+            engine = view.engine(event.key)
+            if engine is not None:
+                uids = [p.metadata.uid for p in engine.pods if p.metadata.uid]
+                self.pods_view.show_only(uids, f"engine {engine.id}")
+                self.action_show_view(2)

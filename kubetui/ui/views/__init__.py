@@ -1,0 +1,1 @@
+"""The five numbered views of the dashboard."""

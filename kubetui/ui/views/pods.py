@@ -1,0 +1,105 @@
+"""2 Pods: kubectl's columns plus how each pod last died, its QoS and OOM score."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.cache import LRUCache
+
+from kubetui.model.pod_status import pod_columns
+from kubetui.model.records import Pod
+from kubetui.ui.data import DashboardData
+from kubetui.ui.line_table import Column, LineTable, Row
+from kubetui.ui.pod_index import SORTS, PodIndex
+from kubetui.ui.rows import pod_cells, style_for_kinds
+from kubetui.ui.views.base import View
+
+COLUMNS = (
+    Column("", 2),
+    Column("NAMESPACE", 12),
+    Column("NAME", 22, flex=4, middle=True),
+    Column("STATUS", 17),
+    Column("READY", 5),
+    Column("RESTARTS", 11),
+    Column("LAST TERMINATION", 28, flex=1),
+    Column("QoS", 10),
+    Column("OOM ADJ", 7, right=True),
+    Column("NODE", 16, flex=1),
+    Column("AGE", 5, right=True),
+)
+
+
+class PodsView(View):
+    NUMBER: ClassVar[int] = 2
+    TITLE: ClassVar[str] = "Pods"
+    SHORT: ClassVar[str] = "Pods"
+    SORTS: ClassVar[tuple[str, ...]] = SORTS
+
+    def __init__(self, data: DashboardData, *, id: str | None = None) -> None:
+        super().__init__(data, id=id)
+        self.index = PodIndex(data.store.pods, self._status)
+        #: uid → (record, STATUS), so sorting by status decodes a pod once per version.
+        self._statuses: LRUCache[str, tuple[Pod, str]] = LRUCache(200_000)
+        self.engine_label = ""
+
+    def compose(self) -> ComposeResult:
+        yield LineTable(
+            COLUMNS, self._row, self._version, empty_text="Waiting for pods…", id="pods-table"
+        )
+
+    def _status(self, uid: str) -> str:
+        pod = self.data.store.pods[uid]
+        cached = self._statuses.get(uid)
+        if cached is not None and cached[0] is pod:
+            return cached[1]
+        status = pod_columns(pod, self.data.now()).status
+        self._statuses.set(uid, (pod, status))
+        return status
+
+    def _version(self, uid: str) -> tuple:
+        return (id(self.data.store.pods.get(uid)), self.data.tick(), self.data.generation)
+
+    def _row(self, uid: str) -> Row:
+        pod = self.data.store.pods.get(uid)
+        if pod is None:
+            return Row(("", "", "(deleted)"))
+        kinds = [f.kind for f in self.data.findings_by_uid.get(uid, ())]
+        capacity = self.data.capacities.get(pod.spec.node_name or "")
+        cells, styles = pod_cells(pod, self.data.now(), capacity, style_for_kinds(kinds))
+        return Row(cells, styles)
+
+    # ------------------------------------------------------------------ data
+
+    def pods_changed(self, changed: Iterable[str], removed: Iterable[str]) -> None:
+        self.index.changed(changed, removed)
+
+    def reload(self) -> None:
+        self.index.set_filter(self.filter_text)
+        self.index.set_sort(self.sort)
+        self.index.set_namespace(self.data.namespace)
+        self.table.set_keys(self.index.visible())
+        self.table.empty_text = (
+            "No pod matches the filter." if self.index.total else "Waiting for pods…"
+        )
+
+    def counts(self) -> tuple[int, int]:
+        return len(self.table.keys), self.index.total
+
+    def show_only(self, uids: Iterable[str], label: str) -> None:
+        """Narrow to some pods (an engine's), until esc."""
+        self.index.set_only(uids)
+        self.engine_label = label
+        self.reload()
+
+    def clear_scope(self) -> bool:
+        if self.index.only is None:
+            return False
+        self.index.set_only(None)
+        self.engine_label = ""
+        self.reload()
+        return True
+
+    def scope_text(self) -> str:
+        return self.engine_label
