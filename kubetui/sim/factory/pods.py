@@ -531,6 +531,15 @@ def set_exited(
     set_phase(obj, "Succeeded" if exit_code == 0 else "Failed", finished)
 
 
+def set_not_started(obj: Obj, name: str) -> Obj:
+    """The container waits for the init containers (``PodInitializing``) and has never run:
+    no container ID, no image ID. Returns its status entry."""
+    status = set_container_state(obj, name, waiting("PodInitializing"))
+    status.pop("containerID", None)
+    status["imageID"] = ""
+    return status
+
+
 def crash_loop(
     rng: random.Random,
     obj: Obj,

@@ -509,11 +509,8 @@ class IncidentsScenario(Scenario):
                 "fetch-model",
                 f.terminated("Error", 1, created + timedelta(seconds=2), failed_at, init_cid),
             )
-            f.set_container_state(pod, f.DRIVER_CONTAINER, f.waiting("PodInitializing"))
-            status = pod["status"]["containerStatuses"][0]
-            status.pop("containerID", None)
+            status = f.set_not_started(pod, f.DRIVER_CONTAINER)
             status["image"] = pod["spec"]["containers"][0]["image"]
-            status["imageID"] = ""
             f.set_phase(pod, "Failed", failed_at)
 
         c.mutate("pods", app.namespace, app.driver, broken)
@@ -863,10 +860,7 @@ class IncidentsScenario(Scenario):
         last = now - timedelta(minutes=3)
 
         def not_started(p: Obj) -> None:
-            f.set_container_state(p, "kubero", f.waiting("PodInitializing"))
-            main = p["status"]["containerStatuses"][0]
-            main.pop("containerID", None)
-            main["imageID"] = ""
+            f.set_not_started(p, "kubero")
             f.set_phase(p, "Pending", last)
 
         name = ui_pod["metadata"]["name"]
