@@ -343,24 +343,12 @@ def job(
                 "terminating": 0,
                 "ready": 0,
                 "uncountedTerminatedPods": {},
-                "conditions": [
-                    {
-                        "type": "SuccessCriteriaMet",
-                        "status": "True",
-                        "lastProbeTime": ts(done),
-                        "lastTransitionTime": ts(done),
-                        "reason": "CompletionsReached",
-                        "message": "Reached expected number of succeeded pods",
-                    },
-                    {
-                        "type": "Complete",
-                        "status": "True",
-                        "lastProbeTime": ts(done),
-                        "lastTransitionTime": ts(done),
-                        "reason": "CompletionsReached",
-                        "message": "Reached expected number of succeeded pods",
-                    },
-                ],
+                "conditions": _job_conditions(
+                    ("SuccessCriteriaMet", "Complete"),
+                    "CompletionsReached",
+                    "Reached expected number of succeeded pods",
+                    done,
+                ),
             }
         )
     elif succeeded is False:
@@ -371,24 +359,12 @@ def job(
                 "terminating": 0,
                 "ready": 0,
                 "uncountedTerminatedPods": {},
-                "conditions": [
-                    {
-                        "type": "FailureTarget",
-                        "status": "True",
-                        "lastProbeTime": ts(done),
-                        "lastTransitionTime": ts(done),
-                        "reason": "BackoffLimitExceeded",
-                        "message": "Job has reached the specified backoff limit",
-                    },
-                    {
-                        "type": "Failed",
-                        "status": "True",
-                        "lastProbeTime": ts(done),
-                        "lastTransitionTime": ts(done),
-                        "reason": "BackoffLimitExceeded",
-                        "message": "Job has reached the specified backoff limit",
-                    },
-                ],
+                "conditions": _job_conditions(
+                    ("FailureTarget", "Failed"),
+                    "BackoffLimitExceeded",
+                    "Job has reached the specified backoff limit",
+                    done,
+                ),
             }
         )
     else:
@@ -412,6 +388,22 @@ def job(
     if not obj["metadata"]["finalizers"]:
         del obj["metadata"]["finalizers"]
     return obj
+
+
+def _job_conditions(types: tuple[str, str], reason: str, message: str, at: datetime) -> list[Obj]:
+    """The Job controller's interim (``*Target``/``SuccessCriteriaMet``) and final
+    condition, which it sets together with the same reason and message."""
+    return [
+        {
+            "type": ctype,
+            "status": "True",
+            "lastProbeTime": ts(at),
+            "lastTransitionTime": ts(at),
+            "reason": reason,
+            "message": message,
+        }
+        for ctype in types
+    ]
 
 
 def controller_pod(
