@@ -17,6 +17,7 @@ made inert at once, like every other record.
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 import msgspec
 
@@ -69,7 +70,8 @@ def fetch_pod_events(
     kube: KubeClient, namespace: str, name: str, uid: str | None
 ) -> list[PodEvent]:
     """The pod's events, oldest first; :class:`KubeError` when they cannot be read."""
-    body = kube.get(f"/api/v1/namespaces/{namespace}/events", events_query(namespace, name, uid))
+    path = f"/api/v1/namespaces/{quote(namespace, safe='')}/events"
+    body = kube.get(path, events_query(namespace, name, uid))
     try:
         listed = msgspec.json.decode(body, type=_EventList)
     except msgspec.DecodeError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import urllib3
 
@@ -57,7 +58,9 @@ class LogStream:
         tail_lines: int | None = 500,
     ) -> None:
         self._kube = kube
-        self._path = f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+        self._path = (
+            f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}/log"
+        )
         self._query = log_query(container, previous=previous, follow=follow, tail_lines=tail_lines)
         self._response: urllib3.BaseHTTPResponse | None = None
         self._closed = threading.Event()

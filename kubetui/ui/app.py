@@ -161,6 +161,19 @@ class KubetuiApp(App[None]):
         self._maybe_analyse()
         self.main.refresh_visible()
 
+    @property
+    def settled(self) -> bool:
+        """Every source has listed, the analysis matches the store and nothing waits to
+        be drawn (tests and the screenshot script wait for this)."""
+        store = self.data.store
+        return (
+            bool(store.sync)
+            and not any(s.phase == "listing" for s in store.sync.values())
+            and self.data.analysed_version == store.version
+            and not self._analysing
+            and self._repaint_timer is None
+        )
+
     # ------------------------------------------------------------------ analysis
 
     def _maybe_analyse(self) -> None:
