@@ -1,17 +1,37 @@
-"""``kubetui triage``: the findings report, headless, from a file, a cluster or the demo."""
+"""``kubetui triage``: the findings report, headless, from a file, a cluster or the demo.
+
+Live, the report is one sync (pods and nodes), optionally followed by ``--watch SECONDS``
+of metadata watching (hot reconcile loops need rates, which a single read cannot give),
+and optionally one Kyuubi poll (``--kyuubi-url``) whose view of the engines is compared
+with what the pods prove (``kyuubi_disagreement`` findings, listed after the report).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from kubetui.cli import UsageError
 from kubetui.headless.input import read_dump, resolve_now
-from kubetui.headless.text_report import render_text
+from kubetui.headless.text_report import MARKER, WIDTH, fit, render_text
+from kubetui.model.engines import group_engines
+from kubetui.model.findings import Finding, ObjectRate
+from kubetui.model.kyuubi_join import DISAGREEMENT, disagreement_findings
 from kubetui.model.records import Node, Pod
-from kubetui.model.triage import build_triage
+from kubetui.model.store import ClusterState
+from kubetui.model.triage import TriageReport, build_triage
+
+if TYPE_CHECKING:
+    from kubetui.sources.kube_client import KubeClient
+    from kubetui.sources.kyuubi import KyuubiUpdate
 
 
 def _namespaces(args: argparse.Namespace) -> list[str] | None:
@@ -21,31 +41,117 @@ def _namespaces(args: argparse.Namespace) -> list[str] | None:
     return [ns for value in args.namespace for ns in value.split(",") if ns]
 
 
-def _from_cluster(args: argparse.Namespace) -> tuple[list[Pod], list[Node] | None]:
+def _notice(line: str) -> None:
+    print(f"kubetui: {line}", file=sys.stderr)
+
+
+@contextmanager
+def _cluster(args: argparse.Namespace) -> Iterator[KubeClient]:
+    """A client for the kubeconfig's cluster, or for the demo cluster while it runs."""
     from kubetui.sources.kube_client import connect
-    from kubetui.sources.snapshot import take_snapshot
 
     if args.demo:
         from kubetui.sim.runner import running_sim
 
         with running_sim(args.scenario, args.seed, frozen=False) as sim:
-            snap = take_snapshot(connect(str(sim.kubeconfig_path)), _namespaces(args))
+            yield connect(str(sim.kubeconfig_path))
     else:
-        snap = take_snapshot(connect(args.kubeconfig, args.context), _namespaces(args))
-    for line in (*snap.notices, *snap.errors):
-        print(f"kubetui: {line}", file=sys.stderr)
-    return snap.pods, snap.nodes
+        yield connect(args.kubeconfig, args.context)
+
+
+def _watch_churn(kube: KubeClient, args: argparse.Namespace) -> list[ObjectRate]:
+    """Watch object metadata for ``--watch`` seconds; the rates at the end."""
+    from kubetui.sources.churn import ChurnWatcher
+
+    watcher = ChurnWatcher(kube, _namespaces(args), report_interval=3600)
+    watcher.start(lambda _update: None)
+    try:
+        time.sleep(args.watch)
+        update = watcher.update()
+    finally:
+        watcher.stop()
+    if update.sync.message:
+        _notice(f"hot-loop watch: {update.sync.message}")
+    return update.rates
+
+
+def _from_cluster(args: argparse.Namespace) -> tuple[list[Pod], list[Node] | None, list]:
+    from kubetui.sources.snapshot import take_snapshot
+
+    with _cluster(args) as kube:
+        snap = take_snapshot(kube, _namespaces(args))
+        for line in (*snap.notices, *snap.errors):
+            _notice(line)
+        rates = _watch_churn(kube, args) if args.watch else []
+    return snap.pods, snap.nodes, rates
+
+
+def _poll_kyuubi(args: argparse.Namespace) -> KyuubiUpdate:
+    from kubetui.sources.kyuubi import KyuubiConfig, KyuubiPoller
+
+    config = KyuubiConfig(
+        url=args.kyuubi_url, user=args.kyuubi_user, password_env=args.kyuubi_password_env
+    )
+    update = KyuubiPoller(config).poll_once()
+    if update.sync.message:
+        _notice(update.sync.message)
+    return update
 
 
 def _check_sources(args: argparse.Namespace) -> None:
     cluster_flags = args.kubeconfig or args.context or args.namespace or args.all_namespaces
-    if args.from_file and (args.demo or cluster_flags):
+    if args.from_file and (args.demo or cluster_flags or args.watch):
         raise UsageError(
             "kubetui triage: --from-file reads a dump; it cannot be combined with "
-            "--demo, --kubeconfig, --context, -n or -A"
+            "--demo, --kubeconfig, --context, -n, -A or --watch"
         )
     if args.demo and (args.kubeconfig or args.context):
         raise UsageError("kubetui triage: --demo runs its own cluster; drop --kubeconfig/--context")
+    if args.watch is not None and not args.watch > 0:
+        raise UsageError("kubetui triage: --watch takes a number of seconds above 0")
+    if (args.kyuubi_user or args.kyuubi_password_env) and not args.kyuubi_url:
+        raise UsageError("kubetui triage: --kyuubi-user/--kyuubi-password-env need --kyuubi-url")
+
+
+def _kyuubi_lines(update: KyuubiUpdate, findings: list[Finding]) -> list[str]:
+    """The text report's Kyuubi section: where it stands, then its disagreements."""
+    data, pad = update.data, " " * 5
+    counts = (
+        f", {len(data.batches)} batches, {len(data.engines)} engines registered"
+        if data is not None
+        else ""
+    )
+    lines = [f"KYUUBI ({update.sync.phase}{counts})"]
+    lines += textwrap.wrap(update.sync.message or "", WIDTH, initial_indent="  ")
+    if data is None:
+        return lines
+    if not findings:
+        return [*lines, "  no disagreements with the pods"]
+    lines.append(f"{DISAGREEMENT} ({len(findings)})")
+    for f in findings:
+        where = f"{f.namespace or '-'}/{f.name or '?'}"
+        lines.append(f"{MARKER[f.severity]} {fit(where, WIDTH - 3)}")
+        lines += textwrap.wrap(f.summary, WIDTH, initial_indent=pad, subsequent_indent=pad)
+    return lines
+
+
+def _report(
+    pods: list[Pod],
+    nodes: list[Node] | None,
+    now: datetime,
+    rates: list[ObjectRate],
+    kyuubi: KyuubiUpdate | None,
+) -> tuple[TriageReport, list[Finding]]:
+    """The report, plus the Kyuubi disagreements (also appended to its findings)."""
+    if kyuubi is None:
+        return build_triage(pods, nodes, now, rates=rates), []
+    store = ClusterState()
+    store.set_kyuubi(kyuubi)
+    report = build_triage(
+        pods, nodes, now, rates=rates, known_engine_ids=store.known_engine_ids(now)
+    )
+    extra = disagreement_findings(store.join_kyuubi(group_engines(pods)))
+    return msgspec.structs.replace(report, findings=[*report.findings, *extra]), extra
 
 
 def run_triage(args: argparse.Namespace) -> int:
@@ -54,15 +160,18 @@ def run_triage(args: argparse.Namespace) -> int:
     if args.from_file:
         loaded = read_dump(args.from_file)
         # A dump without any Node object says nothing about nodes: they are unknown.
-        pods, nodes = loaded.pods, (loaded.nodes or None)
+        pods, nodes, rates = loaded.pods, (loaded.nodes or None), []
     else:
-        pods, nodes = _from_cluster(args)
+        pods, nodes, rates = _from_cluster(args)
+    kyuubi = _poll_kyuubi(args) if args.kyuubi_url else None
     now = resolve_now(args.now)
-    report = build_triage(pods, nodes, now)
+    report, disagreements = _report(pods, nodes, now, rates, kyuubi)
     if args.format == "json":
         sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(report), indent=2))
         sys.stdout.buffer.write(b"\n")
     else:
         sys.stdout.write(render_text(report, now))
+        if kyuubi is not None:
+            sys.stdout.write("\n" + "\n".join(_kyuubi_lines(kyuubi, disagreements)) + "\n")
     sys.stdout.flush()
     return 1 if report.findings else 0

@@ -1,0 +1,103 @@
+"""``kubetui triage --watch N`` on a running, sped-up incidents cluster.
+
+The sim runs 60× faster than the wall clock, so 4 s of watching is 4 minutes of the
+scenario: the Kubero operator's hot loop (every 5–8 s) shows, its peers (every 2–5 min)
+do not. With ``--kyuubi-url`` the Kyuubi lookalike is polled once and its disagreements
+with the pods are listed too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from kubetui.sim.runner import RunningSim, running_sim
+
+PASSWORD_ENV = "KUBETUI_TEST_KYUUBI_PASSWORD"
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSim]:
+    tmp = tmp_path_factory.mktemp("sim")
+    with running_sim("incidents", 1, frozen=False, speed=60, tmp_dir=tmp) as s:
+        yield s
+
+
+def triage(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kubetui", "triage", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, PASSWORD_ENV: "admin"},
+    )
+
+
+def test_watch_finds_the_kubero_hot_loop_and_kyuubi_disagreements(sim: RunningSim) -> None:
+    done = triage(
+        "--kubeconfig", str(sim.kubeconfig_path), "--watch", "4", "--format", "json",
+        "--kyuubi-url", str(sim.kyuubi_url), "--kyuubi-user", "admin",
+        "--kyuubi-password-env", PASSWORD_ENV,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    findings = json.loads(done.stdout)["findings"]
+    hot = {
+        (f["evidence"]["object_kind"], f["namespace"], f["name"]): f
+        for f in findings
+        if f["kind"] == "hot_loop"
+    }
+    objects = {key for key in hot if key[0] != "FieldManager"}
+    assert objects == {
+        ("KuberoPipeline", "kubero", "shop"),
+        ("Secret", "shop-production", "registry-login"),
+    }
+    for key in objects:
+        assert hot[key]["evidence"]["managers"] == "kubero-operator"
+        assert "managers: kubero-operator" in hot[key]["summary"]
+        assert hot[key]["evidence"]["updates_per_minute"] >= 4.0
+    disagreements = {f["name"]: f for f in findings if f["kind"] == "kyuubi_disagreement"}
+    daily = next(f for name, f in disagreements.items() if "daily-report" in name)
+    assert daily["evidence"]["kyuubi_app_state"] == "FAILED"
+    assert daily["evidence"]["pod_state"] == "KILLED"
+
+
+def test_text_report_lists_the_kyuubi_section(sim: RunningSim) -> None:
+    done = triage(
+        "--kubeconfig", str(sim.kubeconfig_path), "--kyuubi-url", str(sim.kyuubi_url),
+        "--kyuubi-user", "admin", "--kyuubi-password-env", PASSWORD_ENV,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    section = done.stdout.split("\nKYUUBI (")[1]
+    assert section.startswith("live, ")
+    assert "\nkyuubi_disagreement (3)\n" in section
+    assert "the pods prove KILLED (OOMKilled)" in section
+    assert all(len(line) <= 80 for line in done.stdout.splitlines())
+
+
+def test_unreachable_kyuubi_is_one_line_and_the_report_still_comes(sim: RunningSim) -> None:
+    done = triage("--kubeconfig", str(sim.kubeconfig_path), "--kyuubi-url", "http://127.0.0.1:9")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "kubetui: Kyuubi at http://127.0.0.1:9: connection refused "
+        "(is Kyuubi up, the URL and port right?)"
+    ]
+    assert "\nKYUUBI (error)\n  Kyuubi at http://127.0.0.1:9: connection refused" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--watch", "0"], "--watch takes a number of seconds above 0"),
+        (["--from-file", "-", "--watch", "5"], "cannot be combined"),
+        (["--kyuubi-user", "admin"], "need --kyuubi-url"),
+    ],
+)
+def test_usage_errors(args: list[str], message: str) -> None:
+    done = triage(*args)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
