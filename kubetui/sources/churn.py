@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import random
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -372,7 +373,11 @@ class ChurnWatcher:
             self.tracker.saw_time(t)
 
     def _watch(self, kind: WatchedKind, path: str, rv: str | None) -> str | None:
-        """One WATCH request; returns the last resourceVersion when the server closes it."""
+        """One WATCH request; returns the last resourceVersion when the server closes it.
+
+        A watch closed in under a second without any event is an error (client-go's
+        "very short watch"), so a server that keeps closing at once is not hammered.
+        """
         timeout = random.randint(300, 599)
         query = [("watch", "true"), ("allowWatchBookmarks", "true")]
         query += [("resourceVersion", rv)] if rv else []
@@ -381,6 +386,8 @@ class ChurnWatcher:
         with self._lock:
             self._responses.add(response)
             self.tracker.saw_time(_server_time(response))
+        self._set_phase(path, "live")
+        opened, events = time.monotonic(), 0
         try:
             buffer = b""
             for chunk in response.stream(65536):
@@ -388,6 +395,7 @@ class ChurnWatcher:
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:
                     if line.strip():
+                        events += 1
                         rv = self._event(kind, line) or rv
                 if self._stop.is_set():
                     break
@@ -395,6 +403,8 @@ class ChurnWatcher:
             with self._lock:
                 self._responses.discard(response)
             response.release_conn()
+        if not events and time.monotonic() - opened < 1.0 and not self._stop.is_set():
+            raise KubeError("the watch closed at once, without any event")
         return rv
 
     def _event(self, kind: WatchedKind, line: bytes) -> str | None:

@@ -211,3 +211,17 @@ GROUP_CASES = [
 @pytest.mark.parametrize(("group", "custom"), GROUP_CASES)
 def test_is_custom_group(group: str, custom: bool) -> None:
     assert is_custom_group(group) is custom
+
+
+def test_a_watch_closed_at_once_is_an_error_and_recovery_is_live_again() -> None:
+    kube = FakeKube(lists=[FakeResponse(page(5, item("a", 3)))], watches=[FakeResponse()])
+    seen: list[str] = []
+
+    def rewatched(w: ChurnWatcher) -> bool:
+        seen.append(w.update().sync.phase)
+        return len(watches(kube)) >= 2 and seen[-1] == "live"
+
+    watcher = run(kube, rewatched)
+    assert "reconnecting" in seen
+    assert [q["resourceVersion"] for q in watches(kube)[:2]] == ["5", "5"]
+    assert watcher.update().sync.message is None
