@@ -1,0 +1,266 @@
+"""Live ingest at scale: full sync, watch throughput and lag, requests while quiet.
+
+    python bench/sync_bench.py [--pods 10000 50000] [--full] [--page-sizes 500 2000]
+
+Three kinds of process, so that the sim, the client and the figures do not share a GIL:
+the simulator (``scale:N`` over HTTPS, one child per size), a client child per measured
+configuration (kubetui's :class:`Ingest` through the generated kubeconfig into a
+:class:`ClusterState`, exactly as the UI does it), and this parent printing the table.
+
+Per configuration: seconds from ``Ingest.start`` to a complete store (all pods and
+nodes applied), LIST pages and bytes, resident memory after the sync, the cost of a full
+``gc.collect()`` before and after ``gc.freeze()``. Then, on the default configuration:
+watch throughput (the sim rewrites random pods as fast as it can; events applied per
+second) and lag (the sim stamps each write with its wall time; lag = applied − stamp, at
+a steady 200 writes/s), and the API requests made during 10 quiet seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import os
+import queue
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+STAMP = "kubetui.bench/stamp"
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# ---------------------------------------------------------------- the sim child
+
+
+def _serve(pods: int) -> None:
+    """Run ``scale:N``; print the kubeconfig; obey ``churn RATE SECONDS`` lines."""
+    from kubetui.sim.runner import running_sim
+
+    with running_sim(f"scale:{pods}", 1, frozen=True, kyuubi=False) as sim:
+        keys = [e.key.split("/", 1) for e in sim.state.entries("pods")]
+        print(json.dumps({"kubeconfig": str(sim.kubeconfig_path)}), flush=True)
+        rng = random.Random(7)
+        for line in sys.stdin:
+            _, rate, seconds = line.split()
+            done = _churn(sim.state, keys, rng, float(rate), float(seconds))
+            print(json.dumps({"writes": done}), flush=True)
+
+
+def _churn(state: Any, keys: list[list[str]], rng: random.Random, rate: float, secs: float) -> int:
+    """Rewrite random pods, each stamped with the wall time of the write; 0 = flat out."""
+    start = time.monotonic()
+    done = 0
+    while (now := time.monotonic()) - start < secs:
+        if rate and done >= (now - start) * rate:
+            time.sleep(0.001)
+            continue
+        namespace, name = keys[rng.randrange(len(keys))]
+
+        def stamp(obj: dict[str, Any]) -> None:
+            obj["metadata"].setdefault("labels", {})[STAMP] = f"{time.time():.6f}"
+
+        state.mutate("pods", namespace, name, stamp)
+        done += 1
+    return done
+
+
+# ---------------------------------------------------------------- the client child
+
+
+def _measure(kubeconfig: str, page_size: int, prefetch: bool, churn: bool) -> None:
+    from kubetui.model.store import ClusterState
+    from kubetui.sources.ingest import Ingest
+    from kubetui.sources.kube_client import connect
+
+    kube = connect(kubeconfig)
+    store = ClusterState()
+    inbox: queue.Queue[Any] = queue.Queue()
+    ingest = Ingest(kube, page_size=page_size, prefetch=prefetch, freeze_gc=False)
+    rss_before = _rss_mb()
+    begin = time.perf_counter()
+    ingest.start(inbox.put)
+    snapshots = set()
+    while snapshots != {"Pod", "Node"}:
+        batch = inbox.get()
+        store.apply(batch)
+        if batch.snapshot is not None:
+            snapshots.add(batch.kind)
+    synced = time.perf_counter() - begin
+    counts = ingest.request_counts
+    gc.collect()
+    t = time.perf_counter()
+    gc.collect()
+    gc_before = time.perf_counter() - t
+    gc.freeze()
+    t = time.perf_counter()
+    gc.collect()
+    gc_after = time.perf_counter() - t
+    result: dict[str, Any] = {
+        "synced_s": synced,
+        "pods": len(store.pods),
+        "pages": counts.get("LIST", 0),
+        "rss_mb": _rss_mb(),
+        "rss_base_mb": rss_before,
+        "gc_before_ms": gc_before * 1e3,
+        "gc_after_ms": gc_after * 1e3,
+        "tracked": len(gc.get_objects()),
+    }
+    if churn:
+        result.update(_watch_figures(ingest, store, inbox))
+    ingest.stop()
+    print(json.dumps(result), flush=True)
+
+
+def _watch_figures(ingest: Any, store: Any, inbox: queue.Queue[Any]) -> dict[str, Any]:
+    """Ask the sim (through our parent) for churn; time what reaches the store."""
+    quiet_before = dict(ingest.request_counts)
+    time.sleep(10)
+    quiet_after = dict(ingest.request_counts)
+    _drain(store, inbox, 0.5)
+    figures: dict[str, Any] = {
+        "quiet_requests": sum(quiet_after.values()) - sum(quiet_before.values())
+    }
+    for mode, rate, secs in (("flat", 0, 5), ("steady", 200, 5)):
+        print(json.dumps({"churn": [rate, secs]}), flush=True)
+        lags: list[float] = []
+        first = last = 0.0
+        count = 0
+        start = time.monotonic()
+        while True:
+            try:
+                batch = inbox.get(timeout=0.5)
+            except queue.Empty:
+                if time.monotonic() - start > secs + 1:
+                    break
+                continue
+            now = time.time()
+            store.apply(batch)
+            for change in batch.changes:
+                stamp = (change.record.metadata.labels or {}).get(STAMP)
+                if stamp is None:
+                    continue
+                lags.append(now - float(stamp))
+                count += 1
+                first = first or now
+                last = now
+        figures[f"{mode}_events"] = count
+        figures[f"{mode}_rate"] = count / (last - first) if last > first else 0.0
+        if lags:
+            lags.sort()
+            figures[f"{mode}_lag_ms_p50"] = statistics.median(lags) * 1e3
+            figures[f"{mode}_lag_ms_p99"] = lags[int(len(lags) * 0.99) - 1] * 1e3
+    return figures
+
+
+def _drain(store: Any, inbox: queue.Queue[Any], seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with contextlib.suppress(queue.Empty):
+            store.apply(inbox.get(timeout=0.05))
+
+
+# ---------------------------------------------------------------- the parent
+
+
+def _run_size(pods: int, page_sizes: list[int], compare_prefetch: bool) -> list[dict[str, Any]]:
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(pods)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdin is not None and server.stdout is not None
+    kubeconfig = json.loads(server.stdout.readline())["kubeconfig"]
+    rows = []
+    try:
+        configs = [(size, True, False) for size in page_sizes]
+        if compare_prefetch:
+            configs.append((page_sizes[-1], False, False))
+        configs.append((page_sizes[-1], True, True))
+        for size, prefetch, churn in configs:
+            args = [sys.executable, __file__, "--measure", kubeconfig, "--page-size", str(size)]
+            args += [] if prefetch else ["--no-prefetch"]
+            args += ["--churn"] if churn else []
+            client = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+            assert client.stdout is not None
+            result: dict[str, Any] = {}
+            for line in client.stdout:
+                message = json.loads(line)
+                if "churn" in message:
+                    rate, secs = message["churn"]
+                    server.stdin.write(f"churn {rate} {secs}\n")
+                    server.stdin.flush()
+                    server.stdout.readline()
+                else:
+                    result = message
+            client.wait()
+            rows.append({"pods": pods, "page": size, "prefetch": prefetch, **result})
+    finally:
+        server.stdin.close()
+        server.wait(timeout=60)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pods", type=int, nargs="+", default=[10_000, 50_000])
+    parser.add_argument("--full", action="store_true", help="add 150,000 pods")
+    parser.add_argument("--page-sizes", type=int, nargs="+", default=[500, 1000, 2000, 5000])
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--page-size", type=int, default=2000, help=argparse.SUPPRESS)
+    parser.add_argument("--no-prefetch", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--churn", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        _serve(args.serve)
+        return
+    if args.measure:
+        _measure(args.measure, args.page_size, not args.no_prefetch, args.churn)
+        return
+    sizes = args.pods + ([150_000] if args.full else [])
+    print(
+        f"{'pods':>7} {'page':>5} {'prefetch':>8} {'sync s':>7} {'pages':>5} {'RSS MB':>7} "
+        f"{'base MB':>7} {'gc ms':>6} {'gc frozen ms':>12} {'tracked':>8}"
+    )
+    watch_rows = []
+    for pods in sizes:
+        for r in _run_size(pods, args.page_sizes, compare_prefetch=True):
+            print(
+                f"{r['pods']:>7} {r['page']:>5} {r['prefetch']!s:>8} {r['synced_s']:>7.2f} "
+                f"{r['pages']:>5} {r['rss_mb']:>7.0f} {r['rss_base_mb']:>7.0f} "
+                f"{r['gc_before_ms']:>6.1f} {r['gc_after_ms']:>12.1f} {r['tracked']:>8}",
+                flush=True,
+            )
+            if "flat_rate" in r:
+                watch_rows.append(r)
+    print()
+    print(
+        f"{'pods':>7} {'quiet reqs':>10} {'events/s':>9} {'flat p50 ms':>11} "
+        f"{'steady events':>13} {'steady p50 ms':>13} {'steady p99 ms':>13}"
+    )
+    for r in watch_rows:
+        print(
+            f"{r['pods']:>7} {r['quiet_requests']:>10} {r['flat_rate']:>9.0f} "
+            f"{r.get('flat_lag_ms_p50', 0):>11.0f} {r['steady_events']:>13} "
+            f"{r.get('steady_lag_ms_p50', 0):>13.0f} {r.get('steady_lag_ms_p99', 0):>13.0f}"
+        )
+
+
+if __name__ == "__main__":
+    threading.current_thread().name = "bench"
+    main()

@@ -1,0 +1,591 @@
+"""One LIST+WATCH loop (a reflector) per kind and scope, in a daemon thread.
+
+Follows client-go's reflector (kubernetes/client-go ``tools/cache/reflector.go`` at
+master 32ce75a7d6bc, 2026-07-24, k8s-wire-facts.md §8) where it matters for correctness:
+
+* one LIST, then ONE WATCH at the list's resourceVersion with
+  ``allowWatchBookmarks=true`` and ``timeoutSeconds`` random in [300, 600)
+  (``minWatchTimeout + rand × (maxWatchTimeout − minWatchTimeout)``); every event,
+  bookmarks included, advances the resourceVersion the next watch resumes from;
+* a watch that ends normally is reopened at once; one that ends in under a second with
+  no event is a "very short watch", an error; ``isWatchErrorRetriable`` errors
+  (connection refused, 429) back off and re-watch;
+* 410 Expired / Gone (an ERROR event or HTTP 410, ``isExpiredError``) backs off, then
+  relists;
+* backoff ``wait.Backoff{800ms, ×2, jitter 1.0, cap 30s}.DelayWithReset(2min)``
+  (:class:`Backoff`).
+
+Where kubetui deliberately differs, for a 150k-pod cluster:
+
+* LISTs are always paged with ``limit``/``continue`` at resourceVersion "" (a consistent
+  read, ``kube_list.list_all``), never ``resourceVersion=0`` or client-go's unpaged relist
+  at the last RV, either of which makes the server send every pod in one body (1.4 GB at
+  150k pods).
+* Every failure other than 410 resumes the WATCH from the last resourceVersion after a
+  backoff instead of relisting: if that resourceVersion really is gone, the server says
+  410 and only then is the cost of a relist paid.
+
+Each reflector reports through a :class:`Batcher`: the snapshot after every complete
+LIST, watch changes in batches, and a :class:`SyncState` on every phase change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import urllib3
+
+from kubetui.model.decode import Page, decode_node_page, decode_pod_page
+from kubetui.model.records import Node, Pod
+from kubetui.model.store import ADDED, DELETED, MODIFIED, Change, ChangeBatch, SyncState
+from kubetui.sources.kube_client import KubeClient, KubeError
+from kubetui.sources.kube_list import list_all
+from kubetui.sources.watch_decode import ERROR, Compactor, decode_event
+
+# client-go tools/cache/reflector.go (master 32ce75a7d6bc): defaultMinWatchTimeout,
+# defaultMaxWatchTimeout, defaultBackoff{Init,Max,Reset,Factor,Jitter}.
+MIN_WATCH_TIMEOUT: Final = 300.0
+MAX_WATCH_TIMEOUT: Final = 600.0
+BACKOFF_INIT: Final = 0.8
+BACKOFF_MAX: Final = 30.0
+BACKOFF_RESET: Final = 120.0
+BACKOFF_FACTOR: Final = 2.0
+BACKOFF_JITTER: Final = 1.0
+#: handleWatch: a watch closed this fast with no event is an error ("very short watch").
+VERY_SHORT_WATCH: Final = 1.0
+
+#: Read timeout of a watch: longer than kube-apiserver's ~60 s bookmark heartbeat
+#: (cacher bookmarkFrequency) so an idle watch never trips it, short enough to notice a
+#: dead connection. A timeout is handled like the server closing the watch.
+WATCH_READ_TIMEOUT: Final = 90.0
+CONNECT_TIMEOUT: Final = 10.0
+#: "reconnecting" turns "stale" after this long without a working watch.
+STALE_AFTER: Final = 15.0
+
+#: Items per LIST page, chosen with bench/sync_bench.py (bench/README.md "sync_bench"):
+#: fewer round trips make the sync faster, but every page's body and not-yet-compacted
+#: records are transient memory that stays in the process's heap afterwards.
+DEFAULT_PAGE_SIZE: Final = 1000
+
+
+class Backoff:
+    """apimachinery ``wait.Backoff.DelayWithReset`` (pkg/util/wait/backoff.go, master
+    eed236ceee2c, 2026-07-23): exponential, jittered, capped; back to the initial
+    duration once ``reset`` seconds have passed since the last reset."""
+
+    def __init__(
+        self,
+        initial: float = BACKOFF_INIT,
+        cap: float = BACKOFF_MAX,
+        factor: float = BACKOFF_FACTOR,
+        jitter: float = BACKOFF_JITTER,
+        steps: int | None = None,
+        reset: float = BACKOFF_RESET,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        if steps is None:
+            # reflector.go: Steps = ceil(defaultBackoffMax / defaultBackoffInit)
+            steps = math.ceil(cap / initial)
+        if reset <= 0:  # DelayWithReset: no reset interval means no backoff growth
+            steps, factor = 0, 0.0
+        self._initial = (initial, steps)
+        self._duration, self._steps = initial, steps
+        self._cap, self._factor, self._jitter = cap, factor, jitter
+        self._reset = reset
+        self._clock, self._rand = clock, rand
+        self._last_reset = clock()
+
+    def step(self) -> float:
+        """The next delay in seconds (backoffManager.Step, then Backoff.Step)."""
+        now = self._clock()
+        if self._reset <= 0 or now - self._last_reset > self._reset:
+            self._duration, self._steps = self._initial
+            self._last_reset = now
+        # backoff.go delay()
+        duration = self._duration
+        if self._steps < 1:
+            return (
+                duration + self._rand() * self._jitter * duration if self._jitter > 0 else duration
+            )
+        self._steps -= 1
+        following = duration * self._factor if self._factor else duration
+        if self._cap > 0 and following > self._cap:
+            following, self._steps = self._cap, 0
+        self._duration = following
+        return self._jittered(duration)
+
+    def _jittered(self, duration: float) -> float:
+        """wait.Jitter: duration + rand × jitter × duration (none when jitter ≤ 0)."""
+        return duration + self._rand() * self._jitter * duration if self._jitter > 0 else duration
+
+
+def watch_timeout(rand: Callable[[], float] = random.random) -> int:
+    """``timeoutSeconds`` of one watch: random in [300, 600), as reflector.go picks it."""
+    return int(MIN_WATCH_TIMEOUT + rand() * (MAX_WATCH_TIMEOUT - MIN_WATCH_TIMEOUT))
+
+
+# ---------------------------------------------------------------- batching
+
+
+class Batcher:
+    """Posts one reflector's output in order: changes batched, snapshots and states now.
+
+    Watch changes wait until the oldest is ``interval`` seconds old (a :class:`Flusher`
+    posts them) or ``max_items`` are pending. Everything else flushes pending changes
+    first, so the receiver sees exactly the server's order. All batchers of one ingest
+    share ``lock``; ``post`` is called with it held, so posts never interleave.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        post: Callable[[ChangeBatch], None],
+        lock: threading.Condition,
+        *,
+        interval: float,
+        max_items: int = 5000,
+    ) -> None:
+        self.kind = kind
+        self._post = post
+        self._lock = lock
+        self.interval = interval
+        self._max = max_items
+        self._changes: list[Change] = []
+        self._first = 0.0
+
+    @property
+    def due(self) -> float | None:
+        """Monotonic time the pending changes must go out (call with the lock held)."""
+        return self._first + self.interval if self._changes else None
+
+    def add(self, change: Change) -> None:
+        with self._lock:
+            if not self._changes:
+                self._first = time.monotonic()
+                self._lock.notify_all()
+            self._changes.append(change)
+            if len(self._changes) >= self._max:
+                self._flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush()
+
+    def send(self, batch: ChangeBatch) -> None:
+        """Post pending changes, then ``batch`` (a snapshot or a sync state)."""
+        with self._lock:
+            self._flush()
+            self._post(batch)
+
+    def _flush(self) -> None:
+        if self._changes:
+            changes, self._changes = self._changes, []
+            self._post(ChangeBatch(kind=self.kind, changes=changes))
+
+
+class Flusher(threading.Thread):
+    """Posts each batcher's changes when they are due; sleeps while nothing is pending."""
+
+    def __init__(self, lock: threading.Condition, batchers: list[Batcher]) -> None:
+        super().__init__(name="kubetui-ingest-flush", daemon=True)
+        self._lock = lock
+        self._batchers = batchers
+        self._stopping = False
+
+    def run(self) -> None:
+        with self._lock:
+            while not self._stopping:
+                now = time.monotonic()
+                dues = [(b.due, b) for b in self._batchers if b.due is not None]
+                for due, batcher in dues:
+                    if due <= now:
+                        batcher._flush()
+                pending = [b.due for b in self._batchers if b.due is not None]
+                self._lock.wait(max(0.0, min(pending) - now) if pending else None)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            self._lock.notify_all()
+            for batcher in self._batchers:
+                batcher._flush()
+
+
+class Stopped(Exception):
+    """The reflector was asked to stop."""
+
+
+# ---------------------------------------------------------------- the reflector
+
+
+class ResourceKind:
+    """What a reflector lists: the record type, its decoder, its URL for a scope."""
+
+    def __init__(self, kind: str, plural: str, namespaced: bool) -> None:
+        self.kind = kind
+        self.plural = plural
+        self.namespaced = namespaced
+        self.record_type: type = Pod if kind == "Pod" else Node
+        self.decode_page: Callable[[bytes], Page] = (
+            decode_pod_page if kind == "Pod" else decode_node_page
+        )
+
+    def path(self, namespace: str | None) -> str:
+        if namespace and self.namespaced:
+            return f"/api/v1/namespaces/{namespace}/{self.plural}"
+        return f"/api/v1/{self.plural}"
+
+
+PODS: Final = ResourceKind("Pod", "pods", namespaced=True)
+NODES: Final = ResourceKind("Node", "nodes", namespaced=False)
+
+_EXPIRED_REASONS: Final = ("Expired", "Gone")
+_CHANGE_TYPES: Final = {ADDED: ADDED, MODIFIED: MODIFIED, DELETED: DELETED}
+
+
+def is_expired(exc: KubeError) -> bool:
+    """reflector.go isExpiredError: 410, reason Expired (1.18+) or Gone (older)."""
+    return exc.status == 410 or exc.reason in _EXPIRED_REASONS
+
+
+class Reflector(threading.Thread):
+    """LIST then WATCH one kind in one scope, forever, posting through a Batcher.
+
+    ``on_forbidden(exc)``, if given, is called instead of retrying when the very first
+    LIST is refused (403); the reflector then ends (the caller falls back to
+    namespaces). ``on_first_list()`` is called once, when the first LIST has ended,
+    complete or failed.
+    """
+
+    def __init__(
+        self,
+        kube: KubeClient,
+        resource: ResourceKind,
+        batcher: Batcher,
+        *,
+        namespace: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        compactor: Compactor | None = None,
+        on_forbidden: Callable[[KubeError], None] | None = None,
+        on_first_list: Callable[[], None] | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.source = resource.plural + (f"/{namespace}" if namespace else "")
+        super().__init__(name=f"kubetui-reflector-{self.source}", daemon=True)
+        self.kube = kube
+        self.resource = resource
+        self.batcher = batcher
+        self.namespace = namespace if resource.namespaced else None
+        self.page_size = page_size
+        self._compact = self._compactor_for(compactor or Compactor())
+        self._on_forbidden = on_forbidden
+        self._on_first_list = on_first_list
+        self._rand = rand
+        self._stop_event = threading.Event()
+        self._response: Any = None
+        self._response_lock = threading.Lock()
+        self.backoff = Backoff(rand=rand)
+        #: Requests made, by verb ("LIST" pages, "WATCH" opens).
+        self.requests: Counter[str] = Counter()
+        #: The resourceVersion the next watch resumes from (None: a LIST is needed).
+        self.resource_version: str | None = None
+        self.phase = ""
+        self._since = datetime.now(UTC)
+        self._message: str | None = None
+        self._failing_since: float | None = None
+        self._synced = False
+        #: Objects in the scope as far as this reflector knows (for SyncState.items).
+        self._count = 0
+        self._last_page = False
+
+    def _compactor_for(self, compactor: Compactor) -> Callable[[Any], Any]:
+        return compactor.pod if self.resource.kind == "Pod" else compactor.node
+
+    # ------------------------------------------------------------ control
+
+    def stop(self) -> None:
+        """Ask the loop to end and unblock a read in progress; does not join."""
+        self._stop_event.set()
+        with self._response_lock:
+            response = self._response
+        if response is not None:
+            # urllib3 shutdown(): SHUT_RD on the socket, so a read1() blocked in the
+            # reflector thread returns at once; ValueError/RuntimeError once released.
+            with contextlib.suppress(ValueError, RuntimeError, OSError):
+                response.shutdown()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_event.is_set()
+
+    def run(self) -> None:
+        with contextlib.suppress(Stopped):
+            self._loop()
+
+    def _loop(self) -> None:
+        while not self.stopping:
+            if self.resource_version is None:
+                try:
+                    self.resource_version = self._list()
+                except KubeError as exc:
+                    if exc.status == 403 and self._on_forbidden and not self._synced:
+                        self._on_forbidden(exc)
+                        return
+                    self._failed(exc)
+                    self._first_list_done()
+                    self._sleep(self.backoff.step())
+                    continue
+                self._first_list_done()
+            outcome = self._watch()
+            if outcome is _EXPIRED:
+                self.resource_version = None
+                self._sleep(self.backoff.step())
+            elif outcome is _FAILED:
+                self._sleep(self.backoff.step())
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait, posting "stale" if the outage outlasts STALE_AFTER meanwhile."""
+        deadline = time.monotonic() + seconds
+        while True:
+            now = time.monotonic()
+            wake = deadline
+            if self._failing_since is not None and self.phase == "reconnecting":
+                stale_at = self._failing_since + STALE_AFTER
+                if now >= stale_at:
+                    self._set_phase("stale", message=self._message, since=self._outage_since())
+                    continue
+                wake = min(deadline, stale_at)
+            if self._stop_event.wait(max(0.0, wake - now)):
+                raise Stopped
+            if wake >= deadline:
+                return
+
+    # ------------------------------------------------------------ phases
+
+    def _set_phase(
+        self,
+        phase: str,
+        *,
+        message: str | None = None,
+        since: datetime | None = None,
+        snapshot: list[Any] | None = None,
+        **extra: Any,
+    ) -> None:
+        """Post a SyncState (with the LIST's snapshot, if any); ``since`` moves only when
+        the phase changes."""
+        if since is not None:
+            self._since = since
+        elif phase != self.phase or snapshot is not None:
+            self._since = datetime.now(UTC)
+        self.phase = phase
+        self._message = message
+        sync = SyncState(
+            source=self.source, phase=phase, since=self._since, message=message, **extra
+        )
+        self.batcher.send(
+            ChangeBatch(
+                kind=self.resource.kind,
+                snapshot=snapshot,
+                scope=self.namespace if snapshot is not None else None,
+                sync=sync,
+            )
+        )
+
+    def _failed(self, exc: KubeError) -> None:
+        """Report a failure: forbidden, an error, or a connection being re-established."""
+        message = str(exc)
+        status = exc.status
+        if status == 403:
+            self._failing_since = None
+            self._set_phase("forbidden", message=message)
+            return
+        if status is not None and 400 <= status < 500 and status not in (410, 429):
+            self._failing_since = None
+            self._set_phase("error", message=message)
+            return
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+            self._set_phase("reconnecting", message=message)
+        elif now - self._failing_since >= STALE_AFTER or self.phase == "stale":
+            self._set_phase("stale", message=message, since=self._outage_since())
+        else:
+            self._set_phase("reconnecting", message=message)
+
+    def _outage_since(self) -> datetime:
+        """When the current outage began (the "reconnecting" phase's start)."""
+        return self._since if self.phase in ("reconnecting", "stale") else datetime.now(UTC)
+
+    # ------------------------------------------------------------ LIST
+
+    def _list(self) -> str:
+        """List every object of the scope; post them as one snapshot; return the RV."""
+        path = self.resource.path(self.namespace)
+        self._count = 0
+        self._last_page = False
+        self._set_phase("listing", pages_done=0, items=0)
+        listed = list_all(
+            self.kube,
+            path,
+            self._decode_page,
+            page_size=self.page_size,
+            on_page=self._listed_page,
+        )
+        if not listed.resource_version:
+            raise KubeError(f"LIST {path}: the server sent no resourceVersion", 500)
+        message = None
+        if listed.errors:
+            message = f"{len(listed.errors)} object(s) unreadable, first: {listed.errors[0]}"
+        self._failing_since = None
+        self._count = len(listed.items)
+        self._set_phase(
+            "live",
+            message=message,
+            snapshot=listed.items,
+            pages_done=listed.pages,
+            pages_total=listed.pages,
+            items=len(listed.items),
+        )
+        self._synced = True
+        return listed.resource_version
+
+    def _decode_page(self, body: bytes) -> Page:
+        """One LIST response into compacted records (the body is dropped after this)."""
+        self.requests["LIST"] += 1
+        page = self.resource.decode_page(body)
+        page.items[:] = map(self._compact, page.items)
+        self._count += len(page.items)
+        self._last_page = not page.meta.continue_
+        return page
+
+    def _listed_page(self, pages: int, remaining: int | None) -> None:
+        if self.stopping:
+            raise Stopped
+        if self._last_page:
+            return  # the snapshot reports it
+        total = None if remaining is None else pages + math.ceil(remaining / self.page_size)
+        self._set_phase("listing", pages_done=pages, pages_total=total, items=self._count)
+
+    def _first_list_done(self) -> None:
+        if self._on_first_list is not None:
+            callback, self._on_first_list = self._on_first_list, None
+            callback()
+
+    # ------------------------------------------------------------ WATCH
+
+    def _watch(self) -> object:
+        """One WATCH from ``resource_version``; returns _CLOSED, _EXPIRED or _FAILED."""
+        started = time.monotonic()
+        query = [
+            ("watch", "true"),
+            ("allowWatchBookmarks", "true"),
+            ("resourceVersion", self.resource_version or ""),
+            ("timeoutSeconds", str(watch_timeout(self._rand))),
+        ]
+        self.requests["WATCH"] += 1
+        try:
+            response = self.kube.open(
+                self.resource.path(self.namespace),
+                query,
+                timeout=(CONNECT_TIMEOUT, WATCH_READ_TIMEOUT),
+            )
+        except KubeError as exc:
+            if self.stopping:
+                raise Stopped from None
+            if is_expired(exc):
+                return _EXPIRED
+            self._failed(exc)
+            return _FAILED
+        with self._response_lock:
+            self._response = response
+        if self.stopping:
+            response.close()
+            raise Stopped
+        if self.phase != "live":
+            self._failing_since = None
+            self._set_phase("live", items=self._count)
+        try:
+            events, outcome = self._read_events(response)
+        finally:
+            with self._response_lock:
+                self._response = None
+            response.close()
+        if self.stopping:
+            raise Stopped
+        if outcome is not _CLOSED:
+            return outcome
+        if events == 0 and time.monotonic() - started < VERY_SHORT_WATCH:
+            self._failed(
+                KubeError(
+                    f"very short watch of {self.source}: the server closed it in under a "
+                    "second with no event"
+                )
+            )
+            return _FAILED
+        return _CLOSED
+
+    def _read_events(self, response: Any) -> tuple[int, object]:
+        """Decode lines as they arrive; returns (events seen, outcome)."""
+        events = 0
+        record_type = self.resource.record_type
+        compact = self._compact
+        add = self.batcher.add
+        for line in _lines(response):
+            event = decode_event(line, record_type)
+            if event is None:
+                continue
+            events += 1
+            if event.type == ERROR:
+                error = event.error or KubeError("watch ERROR event", 500)
+                if is_expired(error):
+                    return events, _EXPIRED
+                self._failed(error)
+                return events, _FAILED
+            if event.resource_version:
+                self.resource_version = event.resource_version
+            change_type = _CHANGE_TYPES.get(event.type)
+            if change_type is not None and event.record is not None:
+                add(Change(change_type, compact(event.record)))
+                if change_type is not MODIFIED:
+                    self._count += 1 if change_type is ADDED else -1
+        return events, _CLOSED
+
+
+_CLOSED: Final = object()
+_EXPIRED: Final = object()
+_FAILED: Final = object()
+
+_READ_SIZE: Final = 1 << 16
+
+
+def _lines(response: Any) -> Iterator[bytes]:
+    """The body's lines as they arrive. A read timeout, a reset connection or a
+    truncated chunk ends the stream like a server close (the caller re-watches)."""
+    buffer = b""
+    while True:
+        try:
+            data = response.read1(_READ_SIZE)
+        except (urllib3.exceptions.HTTPError, OSError, ValueError):
+            return
+        if not data:
+            break
+        if b"\n" not in data:
+            buffer += data
+            continue
+        parts = (buffer + data).split(b"\n")
+        buffer = parts.pop()
+        for part in parts:
+            if part:
+                yield part
+    if buffer.strip():
+        yield buffer  # client-go does not need the final newline
