@@ -72,7 +72,7 @@ def help_lines(
         binding = active.binding
         if binding.system:
             continue
-        ident = binding.id or binding.action
+        ident = binding.id or f"({binding.action})"
         keys, _ = rows.setdefault(ident, ([], binding.description or binding.action))
         display = key_display(binding)
         if display not in keys:
@@ -109,5 +109,8 @@ class HelpScreen(ModalScreen[None]):
                     (keys.ljust(width), "bold $accent"), "  ", description.ljust(22), (ident, "dim")
                 )
             )
-        with VerticalScroll():
+        with VerticalScroll(id="help-body"):
             yield Static(Content("\n").join(lines))
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()

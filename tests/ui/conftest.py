@@ -54,6 +54,7 @@ async def settle(pilot: Pilot, app: App | None = None) -> None:
     """Wait until the data is in, analysed and drawn (bounded: fails after ~10 s)."""
     app = app or pilot.app
     assert isinstance(app, KubetuiApp)
+    await pilot.pause()  # let posted messages be handled first
     for _ in range(500):
         if app.settled:
             break

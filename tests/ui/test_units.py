@@ -1,0 +1,192 @@
+"""Textual-free pieces of the dashboard: cell fitting, the pod index, events and logs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+import pytest
+
+from kubetui.model.records import Pod
+from kubetui.sim.runner import RunningSim
+from kubetui.sources.kube_client import KubeError, connect
+from kubetui.sources.pod_events import PodEvent, event_age, events_query, fetch_pod_events
+from kubetui.sources.pod_logs import LogStream, log_query
+from kubetui.ui.line_table import fit
+from kubetui.ui.pod_index import PodIndex, search_key
+from kubetui.ui.rows import style_for_kinds
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "kwargs", "expected"),
+    [
+        ("abc", 5, {}, "abc  "),
+        ("abc", 5, {"right": True}, "  abc"),
+        ("abcdefgh", 5, {}, "abcd…"),
+        ("abcdefgh", 5, {"middle": True}, "ab…gh"),
+        ("日本語テキスト", 5, {}, "日本…"),
+        ("x", 0, {}, ""),
+    ],
+)
+def test_fit(text: str, width: int, kwargs: dict, expected: str) -> None:
+    assert fit(text, width, **kwargs) == expected
+
+
+def test_pod_style_prefers_the_most_telling_kind() -> None:
+    assert style_for_kinds(["failed_lingering", "oom_killed", "zombie_engine_pod"]) == "oom"
+    assert style_for_kinds(["failed_lingering", "zombie_engine_pod"]) == "zombie"
+    assert style_for_kinds([]) is None
+
+
+def _pod(ns: str, name: str, *, node: str = "", restarts: int = 0, minutes: int = 0) -> Pod:
+    return msgspec.convert(
+        {
+            "metadata": {
+                "namespace": ns,
+                "name": name,
+                "uid": f"{ns}/{name}",
+                "creationTimestamp": (NOW - timedelta(minutes=minutes)).isoformat(),
+                "labels": {"spark-app-selector": f"spark-{name}"},
+            },
+            "spec": {"nodeName": node or None},
+            "status": {
+                "phase": "Running",
+                "containerStatuses": [
+                    {
+                        "name": "c",
+                        "restartCount": restarts,
+                        "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}
+                        if restarts
+                        else None,
+                    }
+                ],
+            },
+        },
+        Pod,
+    )
+
+
+def _index(*pods: Pod) -> tuple[dict[str, Pod], PodIndex]:
+    store = {p.metadata.uid: p for p in pods}
+    index = PodIndex(store, lambda uid: store[uid].status.phase or "")
+    index.changed(list(store), [])
+    return store, index
+
+
+def test_search_key_holds_name_node_reasons_and_engine_ids() -> None:
+    key = search_key(_pod("ns", "Driver-1", node="node-a", restarts=2))
+    assert key == "ns/driver-1 node-a running oomkilled spark-driver-1"
+
+
+def test_index_sorts_filters_and_scopes() -> None:
+    _store, index = _index(
+        _pod("b", "x", restarts=1, minutes=5),
+        _pod("a", "y", minutes=50),
+        _pod("a", "z", restarts=7, minutes=1),
+    )
+    assert index.visible() == ["a/y", "a/z", "b/x"]
+    index.set_sort("restarts")
+    assert index.visible() == ["a/z", "b/x", "a/y"]
+    index.set_sort("age")
+    assert index.visible() == ["a/z", "b/x", "a/y"]
+    index.set_filter("OOM")
+    assert index.visible() == ["a/z", "b/x"]
+    index.set_namespace("a")
+    assert index.visible() == ["a/z"]
+    index.set_namespace(None)
+    index.set_filter("")
+    index.set_only(["a/y"])
+    assert index.visible() == ["a/y"]
+
+
+def test_a_keystroke_filters_without_sorting_again() -> None:
+    _store, index = _index(*(_pod("ns", f"p{i:03}") for i in range(200)))
+    ordered = index.visible()
+    index.set_filter("p01")
+    filtered = index.visible()
+    assert filtered == [k for k in ordered if "p01" in k]
+    assert index._sorted is ordered  # the sorted order was reused, not rebuilt
+
+
+def test_changes_reorder_only_when_a_sort_key_moves() -> None:
+    store, index = _index(_pod("a", "x"), _pod("a", "y", restarts=1))
+    index.set_sort("restarts")
+    assert index.visible() == ["a/y", "a/x"]
+    store["a/x"] = _pod("a", "x", node="n")  # same restarts: no re-sort needed
+    index.changed(["a/x"], [])
+    assert not index._order_dirty
+    store["a/x"] = _pod("a", "x", restarts=5)
+    index.changed(["a/x"], [])
+    assert index.visible() == ["a/x", "a/y"]
+    del store["a/y"]
+    index.changed([], ["a/y"])
+    assert index.visible() == ["a/x"] and index.total == 1
+
+
+# Cases follow the branches of kubernetes/kubectl pkg/describe/describe.go
+# (eb836333) DescribeEvents: series, count > 1, single; eventTime before firstTimestamp.
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({"firstTimestamp": NOW - timedelta(minutes=2), "count": 1}, "2m"),
+        (
+            {
+                "firstTimestamp": NOW - timedelta(minutes=5),
+                "lastTimestamp": NOW - timedelta(seconds=30),
+                "count": 4,
+            },
+            "30s (x4 over 5m)",
+        ),
+        (
+            {
+                "eventTime": NOW - timedelta(minutes=10),
+                "series": {"count": 3, "lastObservedTime": NOW - timedelta(minutes=1)},
+            },
+            "60s (x3 over 10m)",
+        ),
+        ({}, "<unknown>"),
+    ],
+)
+def test_event_age(event: dict, expected: str) -> None:
+    assert event_age(msgspec.convert(event, PodEvent), NOW) == expected
+
+
+def test_events_query_is_kubectl_describes() -> None:
+    assert events_query("ns", "a,b=c", "u-1") == [
+        (
+            "fieldSelector",
+            "involvedObject.name=a\\,b\\=c,involvedObject.namespace=ns,involvedObject.uid=u-1",
+        ),
+        ("limit", "500"),
+    ]
+
+
+def test_log_query() -> None:
+    assert log_query("c", previous=True, follow=False, tail_lines=10) == [
+        ("container", "c"),
+        ("previous", "true"),
+        ("tailLines", "10"),
+    ]
+
+
+def test_events_and_logs_from_the_sim(fresh_incidents: RunningSim) -> None:
+    sim = fresh_incidents
+    kube = connect(str(sim.kubeconfig_path))
+    pod = next(
+        p for p in sim.state.list("pods") if p["metadata"]["name"].startswith("kyuubi-clickstream")
+    )
+    meta = pod["metadata"]
+    events = fetch_pod_events(kube, meta["namespace"], meta["name"], meta["uid"])
+    assert events and all(e.reason for e in events)
+    assert [e.reason for e in events][-1] in ("Started", "Created", "Pulled", "Scheduled")
+    assert fetch_pod_events(kube, meta["namespace"], meta["name"], "other-uid") == []
+
+    container = pod["spec"]["containers"][0]["name"]
+    sim.state.set_logs(meta["namespace"], meta["name"], container, ["ok", "evil \x1b[2J\x07"])
+    stream = LogStream(kube, meta["namespace"], meta["name"], container, follow=False)
+    lines = [line for chunk in stream.chunks() for line in chunk]
+    assert lines[-2:] == ["ok", "evil ␛[2J␇"]
+    with pytest.raises(KubeError):
+        next(LogStream(kube, meta["namespace"], meta["name"], "no-such", follow=False).chunks())
