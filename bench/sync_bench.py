@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import gc
 import json
 import os
@@ -36,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 STAMP = "kubetui.bench/stamp"
+DEFAULT_PAGE_SIZE = 1000  # kubetui.sources.reflector.DEFAULT_PAGE_SIZE (not imported here:
+# the parent process stays free of kubetui imports)
 
 
 def _rss_mb() -> float:
@@ -81,7 +84,7 @@ def _churn(state: Any, keys: list[list[str]], rng: random.Random, rate: float, s
 # ---------------------------------------------------------------- the client child
 
 
-def _measure(kubeconfig: str, page_size: int, prefetch: bool, churn: bool) -> None:
+def _measure(kubeconfig: str, page_size: int, churn: bool) -> None:
     from kubetui.model.store import ClusterState
     from kubetui.sources.ingest import Ingest
     from kubetui.sources.kube_client import connect
@@ -89,7 +92,7 @@ def _measure(kubeconfig: str, page_size: int, prefetch: bool, churn: bool) -> No
     kube = connect(kubeconfig)
     store = ClusterState()
     inbox: queue.Queue[Any] = queue.Queue()
-    ingest = Ingest(kube, page_size=page_size, prefetch=prefetch, freeze_gc=False)
+    ingest = Ingest(kube, page_size=page_size, freeze_gc=False)
     rss_before = _rss_mb()
     begin = time.perf_counter()
     ingest.start(inbox.put)
@@ -102,6 +105,7 @@ def _measure(kubeconfig: str, page_size: int, prefetch: bool, churn: bool) -> No
     synced = time.perf_counter() - begin
     counts = ingest.request_counts
     gc.collect()
+    tracked = len(gc.get_objects())
     t = time.perf_counter()
     gc.collect()
     gc_before = time.perf_counter() - t
@@ -117,12 +121,22 @@ def _measure(kubeconfig: str, page_size: int, prefetch: bool, churn: bool) -> No
         "rss_base_mb": rss_before,
         "gc_before_ms": gc_before * 1e3,
         "gc_after_ms": gc_after * 1e3,
-        "tracked": len(gc.get_objects()),
+        "tracked": tracked,
+        "rss_trim_mb": _trimmed_rss(),
     }
     if churn:
         result.update(_watch_figures(ingest, store, inbox))
     ingest.stop()
     print(json.dumps(result), flush=True)
+
+
+def _trimmed_rss() -> float:
+    """RSS after glibc's malloc_trim(0): what freed page buffers still hold (info only)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return float("nan")
+    return _rss_mb()
 
 
 def _watch_figures(ingest: Any, store: Any, inbox: queue.Queue[Any]) -> dict[str, Any]:
@@ -176,7 +190,7 @@ def _drain(store: Any, inbox: queue.Queue[Any], seconds: float) -> None:
 # ---------------------------------------------------------------- the parent
 
 
-def _run_size(pods: int, page_sizes: list[int], compare_prefetch: bool) -> list[dict[str, Any]]:
+def _run_size(pods: int, page_sizes: list[int]) -> list[dict[str, Any]]:
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(pods)],
         stdin=subprocess.PIPE,
@@ -187,13 +201,9 @@ def _run_size(pods: int, page_sizes: list[int], compare_prefetch: bool) -> list[
     kubeconfig = json.loads(server.stdout.readline())["kubeconfig"]
     rows = []
     try:
-        configs = [(size, True, False) for size in page_sizes]
-        if compare_prefetch:
-            configs.append((page_sizes[-1], False, False))
-        configs.append((page_sizes[-1], True, True))
-        for size, prefetch, churn in configs:
+        configs = [(size, False) for size in page_sizes] + [(DEFAULT_PAGE_SIZE, True)]
+        for size, churn in configs:
             args = [sys.executable, __file__, "--measure", kubeconfig, "--page-size", str(size)]
-            args += [] if prefetch else ["--no-prefetch"]
             args += ["--churn"] if churn else []
             client = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
             assert client.stdout is not None
@@ -208,7 +218,7 @@ def _run_size(pods: int, page_sizes: list[int], compare_prefetch: bool) -> list[
                 else:
                     result = message
             client.wait()
-            rows.append({"pods": pods, "page": size, "prefetch": prefetch, **result})
+            rows.append({"pods": pods, "page": size, "churn": churn, **result})
     finally:
         server.stdin.close()
         server.wait(timeout=60)
@@ -219,34 +229,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pods", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--full", action="store_true", help="add 150,000 pods")
-    parser.add_argument("--page-sizes", type=int, nargs="+", default=[500, 1000, 2000, 5000])
+    parser.add_argument("--page-sizes", type=int, nargs="+", default=[500, 1000, 2000])
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
-    parser.add_argument("--page-size", type=int, default=2000, help=argparse.SUPPRESS)
-    parser.add_argument("--no-prefetch", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE, help=argparse.SUPPRESS)
     parser.add_argument("--churn", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         _serve(args.serve)
         return
     if args.measure:
-        _measure(args.measure, args.page_size, not args.no_prefetch, args.churn)
+        _measure(args.measure, args.page_size, args.churn)
         return
     sizes = args.pods + ([150_000] if args.full else [])
     print(
-        f"{'pods':>7} {'page':>5} {'prefetch':>8} {'sync s':>7} {'pages':>5} {'RSS MB':>7} "
-        f"{'base MB':>7} {'gc ms':>6} {'gc frozen ms':>12} {'tracked':>8}"
+        f"{'pods':>7} {'page':>5} {'sync s':>7} {'pages':>5} {'RSS MB':>7} {'trimmed':>7} "
+        f"{'base MB':>7} {'tracked':>8} {'gc ms':>6} {'gc frozen ms':>12}"
     )
     watch_rows = []
     for pods in sizes:
-        for r in _run_size(pods, args.page_sizes, compare_prefetch=True):
+        for r in _run_size(pods, args.page_sizes):
             print(
-                f"{r['pods']:>7} {r['page']:>5} {r['prefetch']!s:>8} {r['synced_s']:>7.2f} "
-                f"{r['pages']:>5} {r['rss_mb']:>7.0f} {r['rss_base_mb']:>7.0f} "
-                f"{r['gc_before_ms']:>6.1f} {r['gc_after_ms']:>12.1f} {r['tracked']:>8}",
+                f"{r['pods']:>7} {r['page']:>5} {r['synced_s']:>7.2f} {r['pages']:>5} "
+                f"{r['rss_mb']:>7.0f} {r['rss_trim_mb']:>7.0f} {r['rss_base_mb']:>7.0f} "
+                f"{r['tracked']:>8} {r['gc_before_ms']:>6.1f} {r['gc_after_ms']:>12.1f}",
                 flush=True,
             )
-            if "flat_rate" in r:
+            if r["churn"]:
                 watch_rows.append(r)
     print()
     print(

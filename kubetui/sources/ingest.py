@@ -145,6 +145,7 @@ class Ingest:
                 return
             self.synced_after = time.monotonic() - self._started
         if self.freeze_gc:
+            gc.collect()  # once, so no garbage cycle is frozen forever
             gc.freeze()
 
     def _fall_back(self, refused: KubeError) -> None:

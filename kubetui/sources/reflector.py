@@ -17,10 +17,11 @@ master 32ce75a7d6bc, 2026-07-24, k8s-wire-facts.md §8) where it matters for cor
 
 Where kubetui deliberately differs, for a 150k-pod cluster:
 
-* LISTs are always paged with ``limit``/``continue`` at resourceVersion "" (a consistent
-  read, ``kube_list.list_all``), never ``resourceVersion=0`` or client-go's unpaged relist
-  at the last RV, either of which makes the server send every pod in one body (1.4 GB at
-  150k pods).
+* LISTs are paged with ``limit``/``continue`` at resourceVersion "" (a consistent read,
+  ``kube_list.list_all``), never ``resourceVersion=0`` or client-go's unpaged relist at
+  the last RV, either of which makes the server send every pod in one body (1.4 GB at
+  150k pods). Only a continue token that expires mid-list (compacted after 5–10 min)
+  makes ``list_all`` fall back, like client-go's pager, to one unpaged LIST.
 * Every failure other than 410 resumes the WATCH from the last resourceVersion after a
   backoff instead of relisting: if that resourceVersion really is gone, the server says
   410 and only then is the cost of a relist paid.

@@ -238,12 +238,16 @@ def test_no_periodic_lists_while_quiet(sim: RunningSim) -> None:
         assert relists(sim) == 1 and len(watches(sim)) == 1
 
 
-def test_stop_closes_streams_and_joins(sim: RunningSim) -> None:
-    fed = Fed(kube_of(sim)).__enter__()
-    synced(fed, sim, "the initial sync")
-    fed.ingest.stop(timeout=5)
-    assert not any(r.is_alive() for r in fed.ingest.reflectors)
-    assert not fed.ingest._flusher.is_alive()
-    before = len(sim.request_log)
-    sim.state.remove("pods", "default", "web-0")
-    assert len(sim.request_log) == before
+def test_stop_closes_streams_and_joins(tmp_path: Path) -> None:
+    """Default settings: no bookmark for a minute, so the watches are blocked reading."""
+    with running_sim(TinyScenario(), tmp_dir=tmp_path) as sim:
+        fed = Fed(kube_of(sim)).__enter__()
+        synced(fed, sim, "the initial sync")
+        fed.ingest.stop(timeout=5)
+        assert not any(r.is_alive() for r in fed.ingest.reflectors)
+        assert not fed.ingest._flusher.is_alive()
+        before = len(sim.request_log)
+        sim.state.remove("pods", "default", "web-0")
+        fed.pump()
+        assert len(sim.request_log) == before
+        assert len(fed.store.pods) == len(server_pods(sim)) + 1
