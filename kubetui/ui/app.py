@@ -1,10 +1,11 @@
 """KubetuiApp: the store, fed by source threads, drawn by five views.
 
-Data flows one way. Source threads post :class:`ClusterChanged` batches; the app applies
-each to the store on the UI thread at once (cheap) and schedules one repaint of what is
-visible at most every :data:`REPAINT_DELAY` seconds. Engines and findings are computed in
-a thread worker from a store snapshot, at most every :data:`ANALYSIS_INTERVAL` seconds
-and only when the store changed, so a big cluster never blocks keys.
+Data flows one way. Source threads post updates (wrapped as :class:`SourceUpdated`);
+the app applies each to the store on the UI thread at once (cheap) and schedules one
+repaint of what is visible at most every :data:`REPAINT_DELAY` seconds. Engines and
+findings are computed in a thread worker from a store snapshot, at most every
+:data:`ANALYSIS_INTERVAL` seconds and only when the store changed, so a big cluster
+never blocks keys.
 
 The clock is injectable: ``kubetui demo`` uses the simulator's clock, tests a frozen one,
 so ages are the same on every run.
@@ -23,9 +24,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from kubetui.model.store import ChangeBatch, ClusterState, Snapshot
+from kubetui.model.store import ChangeBatch, ClusterState, Snapshot, SyncState
 from kubetui.model.triage import analyse
 from kubetui.paths import user_themes_dir
+from kubetui.sources.churn import ChurnUpdate
 from kubetui.sources.kube_client import KubeClient
 from kubetui.ui.data import Clock, DashboardData, utc_now
 from kubetui.ui.detail import PodDetailScreen
@@ -34,7 +36,7 @@ from kubetui.ui.feed import Source
 from kubetui.ui.header import Target
 from kubetui.ui.keymap import APP_BINDINGS
 from kubetui.ui.main_screen import MainScreen
-from kubetui.ui.messages import AnalysisFinished, ClusterChanged, PodChosen
+from kubetui.ui.messages import AnalysisFinished, PodChosen, SourceUpdated
 from kubetui.ui.themes import (
     BUNDLED_DIR,
     DEFAULT_THEME,
@@ -112,7 +114,7 @@ class KubetuiApp(App[None]):
             self.notify("; ".join(self._theme_problems), severity="warning", markup=False)
         self.set_interval(ANALYSIS_INTERVAL, self._every_second)
         for source in self.sources:
-            source.start(self._post_batch)
+            source.start(self._post_update)
 
     async def on_unmount(self) -> None:
         await asyncio.to_thread(self._stop_sources)
@@ -121,31 +123,42 @@ class KubetuiApp(App[None]):
         for source in self.sources:
             source.stop()
 
-    def _post_batch(self, batch: ChangeBatch) -> None:
-        """Called from source threads: hand the batch to the UI thread."""
-        self.post_message(ClusterChanged(batch))
+    def _post_update(self, update: ChangeBatch | ChurnUpdate) -> None:
+        """Called from source threads: hand the update to the UI thread."""
+        self.post_message(SourceUpdated(update))
 
     # ------------------------------------------------------------------ data in
 
-    @on(ClusterChanged)
-    def _apply_batch(self, message: ClusterChanged) -> None:
-        batch = message.batch
+    @on(SourceUpdated)
+    def _apply_update(self, message: SourceUpdated) -> None:
+        update = message.update
         store = self.data.store
-        if batch.sync is not None and batch.sync.message:
-            before = store.sync.get(batch.sync.source)
-            if before is None or before.message != batch.sync.message:
-                severity = "error" if batch.sync.phase in ("error", "forbidden") else "warning"
-                self.notify(batch.sync.message, severity=severity, markup=False, timeout=8)
-        applied = store.apply(batch)
+        if update.sync is not None:
+            self._notice(update.sync)
+        if isinstance(update, ChurnUpdate):
+            store.set_rates(update.rates)
+            store.set_sync(update.sync)
+        else:
+            self._apply_batch(update)
+        self._schedule_repaint()
+        if self.data.analysis is None:
+            self._maybe_analyse()
+
+    def _notice(self, sync: SyncState) -> None:
+        """Show a source's message once, when it first appears or changes."""
+        before = self.data.store.sync.get(sync.source)
+        if sync.message and (before is None or before.message != sync.message):
+            severity = "error" if sync.phase in ("error", "forbidden") else "warning"
+            self.notify(sync.message, severity=severity, markup=False, timeout=8)
+
+    def _apply_batch(self, batch: ChangeBatch) -> None:
+        applied = self.data.store.apply(batch)
         if batch.kind == "Pod":
             self.main.pods_view.pods_changed(applied.changed, applied.removed)
         elif applied.changed or applied.removed or batch.snapshot is not None:
             self.data.nodes_changed()
         if isinstance(self.screen, PodDetailScreen):
             self.screen.pods_changed(applied.changed | applied.removed)
-        self._schedule_repaint()
-        if self.data.analysis is None:
-            self._maybe_analyse()
 
     def _schedule_repaint(self) -> None:
         if self._repaint_timer is None:

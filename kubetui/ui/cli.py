@@ -38,12 +38,24 @@ def add_theme_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_hot_loops_flag(parser: argparse.ArgumentParser, *, default: bool) -> None:
+    parser.add_argument(
+        "--hot-loops",
+        action=argparse.BooleanOptionalAction,
+        default=default,
+        help="watch object metadata of the workload kinds and custom resources to find "
+        f"objects rewritten far more often than their peers (default: {'on' if default else 'off'}"
+        "; it adds one metadata watch per kind)",
+    )
+
+
 def add_dashboard_flags(parser: argparse.ArgumentParser) -> None:
-    """``kubetui`` itself: the connection flags of ``kubetui triage``, and --theme."""
+    """``kubetui`` itself: the connection flags of ``kubetui triage``, --theme, --hot-loops."""
     from kubetui.cli import _add_cluster_flags
 
     _add_cluster_flags(parser)
     add_theme_flag(parser)
+    add_hot_loops_flag(parser, default=False)
 
 
 def add_demo_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -69,6 +81,7 @@ def add_demo_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
         help="serve the demo API on this 127.0.0.1 port (default: any free port)",
     )
     add_theme_flag(demo)
+    add_hot_loops_flag(demo, default=True)
     return demo
 
 
@@ -86,6 +99,7 @@ def dashboard_app(
     server_label: str | None = None,
     clock: Clock = utc_now,
     theme: str | None = None,
+    hot_loops: bool = False,
 ) -> KubetuiApp:
     """The dashboard on ``kube``, fed from the cluster; not yet running."""
     from kubetui.ui.app import KubetuiApp
@@ -98,7 +112,11 @@ def dashboard_app(
         namespaces=tuple(namespaces) if namespaces else None,
     )
     return KubetuiApp(
-        cluster_sources(kube, namespaces, clock), target, kube=kube, clock=clock, theme=theme
+        cluster_sources(kube, namespaces, hot_loops=hot_loops),
+        target,
+        kube=kube,
+        clock=clock,
+        theme=theme,
     )
 
 
@@ -114,7 +132,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
             ) from None
         raise
     kube.get(_PROBE_PATH)  # KubeError (one line, exit 2) before the terminal is taken
-    app = dashboard_app(kube, namespaces_of(args), theme=args.theme)
+    app = dashboard_app(kube, namespaces_of(args), theme=args.theme, hot_loops=args.hot_loops)
     app.run()
     return app.return_code or 0
 
@@ -144,6 +162,7 @@ def run_demo(args: argparse.Namespace) -> int:
             server_label=f"demo {args.scenario} seed {args.seed}",
             clock=sim.state.clock.now,
             theme=args.theme,
+            hot_loops=args.hot_loops,
         )
         app.run()
         return app.return_code or 0

@@ -10,17 +10,19 @@ from textual.message import Message
 
 from kubetui.model.store import ChangeBatch
 from kubetui.model.triage import Analysis
+from kubetui.sources.churn import ChurnUpdate
 
 
-class ClusterChanged(Message):
-    """A batch of pod or node changes (or a sync-state change) from a source thread.
+class SourceUpdated(Message):
+    """What a source thread produced: a ``ChangeBatch`` of pods or nodes (or only a sync
+    state), or a ``ChurnUpdate`` of rewrite rates.
 
     Never replaceable: each batch is a delta the store must apply in order.
     """
 
-    def __init__(self, batch: ChangeBatch) -> None:
+    def __init__(self, update: ChangeBatch | ChurnUpdate) -> None:
         super().__init__()
-        self.batch = batch
+        self.update = update
 
 
 class AnalysisFinished(Message):

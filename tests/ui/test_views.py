@@ -39,7 +39,7 @@ async def test_findings_is_the_landing_page_grouped_by_kind(incidents: RunningSi
         assert driver.startswith("!!") and "OOMKilled (exit 137)" in driver
         # Header: where, sync state per source, counts by kind with text markers.
         assert "kubetui-sim @ demo incidents seed 1" in text
-        assert "pods stale 0s" in text and "nodes stale 0s" in text
+        assert "nodes live · pods live" in text
         assert re.search(r"\d+ findings !! oom 3 !! crash 3 z zombie 15", text)
 
 
