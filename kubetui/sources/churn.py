@@ -285,7 +285,8 @@ class ChurnWatcher:
         with self._lock:
             streams = list(self._responses)
         for response in streams:
-            with contextlib.suppress(OSError):  # it may have closed by itself meanwhile
+            # It may have ended and gone back to the pool meanwhile.
+            with contextlib.suppress(OSError, RuntimeError, ValueError):
                 response.shutdown()
         for thread in self._threads:
             thread.join(timeout)
