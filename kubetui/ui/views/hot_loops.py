@@ -16,7 +16,7 @@ COLUMNS = (
     Column("KIND", 14),
     Column("NAMESPACE/NAME", 28, flex=2, middle=True),
     Column("PER MIN", 7, right=True),
-    Column("PEERS", 13, right=True),
+    Column("PEER MEDIAN", 16, right=True),
     Column("MANAGERS", 16, flex=1),
 )
 NO_CHURN = (
@@ -55,7 +55,8 @@ class HotLoopsView(View):
         ev = f.evidence
         peers = ev.get("peers")
         median = ev.get("peer_median")
-        peer_text = f"{_number(median)} of {peers}" if median is not None else f"{peers} peers"
+        median_text = f"{_number(median)} " if median is not None else ""
+        peer_text = f"{median_text}({peers} peers)"
         cells = (
             MARKER["warning"],
             str(ev.get("object_kind") or ""),
