@@ -263,20 +263,29 @@ class ChurnWatcher:
     # ------------------------------------------------------------------ control
 
     def start(self, post: Callable[[ChurnUpdate], None]) -> None:
-        """Discover the kinds (once), start one thread per kind and scope, and a reporter."""
+        """Return at once; a thread discovers the kinds (unless given), starts one
+        reflector per kind and scope, then posts an update every ``report_interval`` s."""
+        self._spawn("churn", self._run, post)
+
+    def _run(self, post: Callable[[ChurnUpdate], None]) -> None:
         if self.kinds is None:
-            self.kinds, self._notice = discover_kinds(self.kube)
+            kinds, notice = discover_kinds(self.kube)
+            with self._lock:
+                self.kinds, self._notice = kinds, notice
         for kind in self.kinds:
-            scopes = self.namespaces if kind.namespaced else [None]
-            for namespace in scopes:
+            for namespace in self.namespaces if kind.namespaced else [None]:
+                if self._stop.is_set():
+                    return
                 path = kind.path(namespace)
-                self._phases[path] = ("listing", None)
+                self._set_phase(path, "listing")
                 self._spawn(f"churn {path}", self._reflect, kind, path)
-        self._spawn("churn report", self._report, post)
+        while not self._stop.wait(self.report_interval):
+            post(self.update())
 
     def _spawn(self, name: str, target: Callable[..., None], *args: object) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-        self._threads.append(thread)
+        with self._lock:
+            self._threads.append(thread)
         thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -288,7 +297,9 @@ class ChurnWatcher:
             # It may have ended and gone back to the pool meanwhile.
             with contextlib.suppress(OSError, RuntimeError, ValueError):
                 response.shutdown()
-        for thread in self._threads:
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout)
 
     # ------------------------------------------------------------------ reading
@@ -302,10 +313,10 @@ class ChurnWatcher:
         return ChurnUpdate(rates=rates, sync=self._sync(phases, tracked, dropped))
 
     def _sync(self, phases: list[tuple[str, str | None]], tracked: int, dropped: int) -> SyncState:
-        names = [p for p, _ in phases]
+        names = [p for p, _ in phases] or ["listing"]  # kinds not discovered yet
         phase = next(
             (p for p in ("listing", "reconnecting") if p in names),
-            "live" if "live" in names else (names[0] if names else "live"),
+            "live" if "live" in names else names[0],
         )
         notes = [m for _, m in phases if m]
         if dropped:
@@ -319,10 +330,6 @@ class ChurnWatcher:
             items=tracked,
             message="; ".join(notes) or None,
         )
-
-    def _report(self, post: Callable[[ChurnUpdate], None]) -> None:
-        while not self._stop.wait(self.report_interval):
-            post(self.update())
 
     # ------------------------------------------------------------------ one reflector
 

@@ -225,3 +225,32 @@ def test_a_watch_closed_at_once_is_an_error_and_recovery_is_live_again() -> None
     assert "reconnecting" in seen
     assert [q["resourceVersion"] for q in watches(kube)[:2]] == ["5", "5"]
     assert watcher.update().sync.message is None
+
+
+def test_start_returns_at_once_and_discovery_failure_keeps_the_default_kinds() -> None:
+    release = threading.Event()
+
+    class SlowDiscovery(FakeKube):
+        def get(self, path, query=(), **_):
+            release.wait(10)
+            raise KubeError("forbidden (403): /apis", 403)
+
+    kube = SlowDiscovery(lists=[FakeResponse(page(1)) for _ in range(7)], watches=[])
+    watcher = ChurnWatcher(kube, report_interval=60)  # type: ignore[arg-type]
+    watcher.start(lambda _: None)  # returns while discovery is still blocked
+    try:
+        assert watcher.update().sync.phase == "listing"
+        release.set()
+        deadline = time.monotonic() + 10
+        while len(watches(kube)) < 7:
+            assert time.monotonic() < deadline, kube.requests
+            time.sleep(0.01)
+        sync = watcher.update().sync
+    finally:
+        watcher.stop()
+    assert sync.phase == "live"
+    assert sync.message == "custom resources not discovered: forbidden (403): /apis"
+    assert {p for p, _, _ in kube.requests} == {
+        "/api/v1/pods", "/api/v1/configmaps", "/api/v1/secrets", "/apis/apps/v1/deployments",
+        "/apis/apps/v1/statefulsets", "/apis/apps/v1/replicasets", "/apis/batch/v1/jobs",
+    }  # fmt: skip
