@@ -24,7 +24,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -166,6 +166,7 @@ class LineTable(ScrollView, can_focus=True):
         self._cursor_key: str | None = None
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
         self._column_layout: tuple[int, list[int]] | None = None
+        self._base_style = Style()
 
     # ------------------------------------------------------------------ data
 
@@ -255,16 +256,24 @@ class LineTable(ScrollView, can_focus=True):
             self.post_message(self.CursorMoved(self, self._cursor_key))
 
     def action_cursor(self, delta: int) -> None:
-        self._place_cursor(self.cursor + delta)
-        self.refresh()
+        self._move(self.cursor + delta)
+
+    def _move(self, index: int) -> None:
+        """Move the cursor; repaint only the two rows involved unless it scrolled."""
+        old, top = self.cursor, self.scroll_offset.y
+        self._place_cursor(index)
+        if self.scroll_offset.y != top:
+            self.refresh()
+        elif old != self.cursor:
+            # Content coordinates: row i is line i + 1, under the header.
+            self.refresh_line(old + 1)
+            self.refresh_line(self.cursor + 1)
 
     def action_page(self, direction: int) -> None:
-        self._place_cursor(self.cursor + direction * self._body_height())
-        self.refresh()
+        self._move(self.cursor + direction * self._body_height())
 
     def action_jump(self, index: int) -> None:
-        self._place_cursor(len(self.keys) - 1 if index < 0 else index)
-        self.refresh()
+        self._move(len(self.keys) - 1 if index < 0 else index)
 
     def action_activate(self) -> None:
         if self._cursor_key is not None:
@@ -276,8 +285,7 @@ class LineTable(ScrollView, can_focus=True):
         index = self.scroll_offset.y + event.y - 1
         if index < len(self.keys):
             already = index == self.cursor
-            self._place_cursor(index)
-            self.refresh()
+            self._move(index)
             if already and event.chain > 1:
                 self.action_activate()
 
@@ -292,7 +300,7 @@ class LineTable(ScrollView, can_focus=True):
         if strip is not None:
             return strip
         row = self._row_of(key)
-        base = self.rich_style + self._style(row.style)
+        base = self._base_style + self._style(row.style)
         if row.banner is not None:
             total = sum(self._widths(width)) + len(self.columns)
             strip = Strip([Segment(fit(row.banner, total), base)])
@@ -316,12 +324,17 @@ class LineTable(ScrollView, can_focus=True):
         return strip
 
     def _header_strip(self, width: int) -> Strip:
-        style = self.rich_style + self._style("header")
+        style = self._base_style + self._style("header")
         segments = []
         for column, cell_width in zip(self.columns, self._widths(width), strict=True):
             segments.append(Segment(fit(column.title, cell_width, right=column.right), style))
             segments.append(Segment(" ", style))
         return Strip(segments)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # ``rich_style`` walks the ancestors; once per pass, not once per line.
+        self._base_style = self.rich_style
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -334,12 +347,12 @@ class LineTable(ScrollView, can_focus=True):
             lines = textwrap.wrap(self.empty_text, max(width - 4, 10))
             if 2 <= y < 2 + len(lines):
                 text = fit("  " + lines[y - 2], width)
-                return Strip([Segment(text, self.rich_style + self._style("empty"))])
-            return Strip.blank(width, self.rich_style)
+                return Strip([Segment(text, self._base_style + self._style("empty"))])
+            return Strip.blank(width, self._base_style)
         if index >= len(self.keys):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base_style)
         strip = self._row_strip(self.keys[index], width)
-        strip = strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        strip = strip.crop_extend(scroll_x, scroll_x + width, self._base_style)
         if index == self.cursor:
             strip = Strip(Segment.apply_style(strip, post_style=self._style("cursor")), width)
         return strip
