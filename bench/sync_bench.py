@@ -11,8 +11,10 @@ Per configuration: seconds from ``Ingest.start`` to a complete store (all pods a
 nodes applied), LIST pages and bytes, resident memory after the sync, the cost of a full
 ``gc.collect()`` before and after ``gc.freeze()``. Then, on the default configuration:
 watch throughput (the sim rewrites random pods as fast as it can; events applied per
-second) and lag (the sim stamps each write with its wall time; lag = applied − stamp, at
-a steady 200 writes/s), and the API requests made during 10 quiet seconds.
+second, next to the sim's own write rate and to how many watch lines per second the
+client decodes and compacts with the network aside), lag (the sim stamps each write
+with its wall time; lag = applied − stamp, at a steady 200 writes/s), and the API
+requests made during 10 quiet seconds.
 """
 
 from __future__ import annotations
@@ -126,6 +128,7 @@ def _measure(kubeconfig: str, page_size: int, churn: bool) -> None:
     }
     if churn:
         result.update(_watch_figures(ingest, store, inbox))
+        result["decode_per_s"] = _decode_ceiling(kube)
     ingest.stop()
     print(json.dumps(result), flush=True)
 
@@ -149,6 +152,7 @@ def _watch_figures(ingest: Any, store: Any, inbox: queue.Queue[Any]) -> dict[str
         "quiet_requests": sum(quiet_after.values()) - sum(quiet_before.values())
     }
     for mode, rate, secs in (("flat", 0, 5), ("steady", 200, 5)):
+        began = time.time()
         print(json.dumps({"churn": [rate, secs]}), flush=True)
         lags: list[float] = []
         first = last = 0.0
@@ -156,7 +160,7 @@ def _watch_figures(ingest: Any, store: Any, inbox: queue.Queue[Any]) -> dict[str
         start = time.monotonic()
         while True:
             try:
-                batch = inbox.get(timeout=0.5)
+                batch = inbox.get(timeout=2.0)  # the phase ends after 2 s without events
             except queue.Empty:
                 if time.monotonic() - start > secs + 1:
                     break
@@ -165,8 +169,8 @@ def _watch_figures(ingest: Any, store: Any, inbox: queue.Queue[Any]) -> dict[str
             store.apply(batch)
             for change in batch.changes:
                 stamp = (change.record.metadata.labels or {}).get(STAMP)
-                if stamp is None:
-                    continue
+                if stamp is None or float(stamp) < began:
+                    continue  # written by the previous phase
                 lags.append(now - float(stamp))
                 count += 1
                 first = first or now
@@ -178,6 +182,27 @@ def _watch_figures(ingest: Any, store: Any, inbox: queue.Queue[Any]) -> dict[str
             figures[f"{mode}_lag_ms_p50"] = statistics.median(lags) * 1e3
             figures[f"{mode}_lag_ms_p99"] = lags[int(len(lags) * 0.99) - 1] * 1e3
     return figures
+
+
+def _decode_ceiling(kube: Any) -> float:
+    """Watch lines per second one thread can decode and compact, network aside."""
+    import msgspec
+
+    from kubetui.model.records import Pod
+    from kubetui.sources.watch_decode import Compactor, decode_event
+
+    body = kube.get("/api/v1/pods", [("limit", "2000")])
+    lines = [
+        msgspec.json.encode({"type": "MODIFIED", "object": {"kind": "Pod", **item}})
+        for item in msgspec.json.decode(body)["items"]
+    ]
+    compactor = Compactor()
+    begin = time.perf_counter()
+    for line in lines:
+        event = decode_event(line, Pod)
+        assert event is not None and event.record is not None
+        compactor.pod(event.record)
+    return len(lines) / (time.perf_counter() - begin)
 
 
 def _drain(store: Any, inbox: queue.Queue[Any], seconds: float) -> None:
@@ -208,15 +233,18 @@ def _run_size(pods: int, page_sizes: list[int]) -> list[dict[str, Any]]:
             client = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
             assert client.stdout is not None
             result: dict[str, Any] = {}
+            writes: list[float] = []
             for line in client.stdout:
                 message = json.loads(line)
                 if "churn" in message:
                     rate, secs = message["churn"]
                     server.stdin.write(f"churn {rate} {secs}\n")
                     server.stdin.flush()
-                    server.stdout.readline()
+                    writes.append(json.loads(server.stdout.readline())["writes"] / secs)
                 else:
                     result = message
+            if writes:
+                result["sim_writes_per_s"] = writes[0]
             client.wait()
             rows.append({"pods": pods, "page": size, "churn": churn, **result})
     finally:
@@ -259,12 +287,14 @@ def main() -> None:
                 watch_rows.append(r)
     print()
     print(
-        f"{'pods':>7} {'quiet reqs':>10} {'events/s':>9} {'flat p50 ms':>11} "
-        f"{'steady events':>13} {'steady p50 ms':>13} {'steady p99 ms':>13}"
+        f"{'pods':>7} {'quiet reqs':>10} {'sim writes/s':>12} {'events/s':>9} "
+        f"{'decode/s':>9} {'flat p50 ms':>11} {'steady events':>13} {'steady p50 ms':>13} "
+        f"{'steady p99 ms':>13}"
     )
     for r in watch_rows:
         print(
-            f"{r['pods']:>7} {r['quiet_requests']:>10} {r['flat_rate']:>9.0f} "
+            f"{r['pods']:>7} {r['quiet_requests']:>10} {r['sim_writes_per_s']:>12.0f} "
+            f"{r['flat_rate']:>9.0f} {r['decode_per_s']:>9.0f} "
             f"{r.get('flat_lag_ms_p50', 0):>11.0f} {r['steady_events']:>13} "
             f"{r.get('steady_lag_ms_p50', 0):>13.0f} {r.get('steady_lag_ms_p99', 0):>13.0f}"
         )

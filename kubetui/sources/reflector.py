@@ -44,7 +44,7 @@ from typing import Any, Final
 
 import urllib3
 
-from kubetui.model.decode import Page, decode_node_page, decode_pod_page
+from kubetui.model.decode import InputError, Page, decode_node_page, decode_pod_page
 from kubetui.model.records import Node, Pod
 from kubetui.model.store import ADDED, DELETED, MODIFIED, Change, ChangeBatch, SyncState
 from kubetui.sources.kube_client import KubeClient, KubeError
@@ -338,11 +338,13 @@ class Reflector(threading.Thread):
             if self.resource_version is None:
                 try:
                     self.resource_version = self._list()
-                except KubeError as exc:
-                    if exc.status == 403 and self._on_forbidden and not self._synced:
-                        self._on_forbidden(exc)
+                except (KubeError, InputError, urllib3.exceptions.HTTPError, OSError) as exc:
+                    # A body cut short or unreadable: retried like an unreachable server.
+                    error = exc if isinstance(exc, KubeError) else KubeError(f"LIST: {exc}")
+                    if error.status == 403 and self._on_forbidden and not self._synced:
+                        self._on_forbidden(error)
                         return
-                    self._failed(exc)
+                    self._failed(error)
                     self._first_list_done()
                     self._sleep(self.backoff.step())
                     continue

@@ -134,8 +134,9 @@ def _decode_slow(line: bytes, record_type: type) -> WatchEvent | None:
 # ---------------------------------------------------------------- compaction
 
 _intern = sys.intern
-#: Shared values kept before the table starts over (bounds it under churn).
-SHARED_LIMIT = 200_000
+#: Shared values kept before the table starts over. Bounds the table's own cost (about
+#: 150 bytes an entry) when values turn out unique, and its growth under churn.
+SHARED_LIMIT = 100_000
 
 
 class Compactor:
@@ -144,7 +145,7 @@ class Compactor:
     Strings that repeat across pods (label keys and values, namespaces, node names,
     phases, condition types, images) go through ``sys.intern``, whose table lets a string
     go with its last record. Timestamps, conditions, owner references, resource maps,
-    containers, container states and the tuples holding them are shared through one
+    containers, empty container states and the tuples holding them are shared through one
     table of equal values. A key made of ``id()``s is safe: its value holds those very objects, so
     they stay alive, and their ids unique, as long as the entry. The table is cleared
     when it reaches ``limit``, so churn cannot grow it without bound; sharing is only an
@@ -308,16 +309,10 @@ class Compactor:
             status.last_state = self._state(status.last_state)
 
     def _state(self, state: ContainerState) -> ContainerState:
-        """Empty and running states are shared; terminated ones carry a container ID."""
-        if state.waiting is None and state.terminated is None:
-            running = state.running
-            if running is None:
-                return self._share("empty-state", state)
-            if running.started_at is not None:
-                key = ("running", running.started_at)
-                shared = self._shared.get(key)
-                if shared is None:
-                    running.started_at = self._share(running.started_at, running.started_at)
-                    shared = self._share(key, state)
-                return shared
+        """The empty state (``lastState: {}``) is shared; start times are."""
+        if state.waiting is None and state.running is None and state.terminated is None:
+            return self._share("empty-state", state)
+        running = state.running
+        if running is not None and running.started_at is not None:
+            running.started_at = self._share(running.started_at, running.started_at)
         return state

@@ -251,3 +251,16 @@ def test_an_expired_continue_token_starts_the_list_over() -> None:
     assert "limit" not in calls[2][1]  # kube_list.list_all: client-go's pager fallback
     snapshots = [[p.metadata.name for p in b.snapshot] for b in batches if b.snapshot is not None]
     assert snapshots == [["a", "c"]]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [b"<html>502 Bad Gateway</html>", ConnectionResetError("reset mid-body")],
+    ids=["not JSON", "connection reset"],
+)
+def test_an_unreadable_list_is_retried(broken: Any) -> None:
+    batches, calls = run(Script([broken, page(10, "a")], [Stream([event("ADDED", "b", 11)])]))
+    assert verbs(calls)[:3] == ["LIST@", "LIST@", "WATCH@10"]
+    assert "reconnecting" in phases(batches)
+    snapshots = [[p.metadata.name for p in b.snapshot] for b in batches if b.snapshot is not None]
+    assert snapshots == [["a"]]
