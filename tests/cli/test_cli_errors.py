@@ -73,10 +73,17 @@ def test_malformed_input_from_stdin(stdin: bytes, needle: str) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_no_command_prints_help_and_fails() -> None:
+def test_dashboard_without_a_kubeconfig_is_one_line_and_points_to_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bare ``kubetui`` opens the dashboard on the current context; none → one line."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     result = run()
     assert result.returncode == 2
-    assert "triage" in result.stderr
+    assert "no kubeconfig found" in result.stderr and "kubetui demo" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_empty_list_is_nothing_found(tmp_path: Path) -> None:
