@@ -106,7 +106,7 @@ class Ingest:
         """Requests made so far by verb: "LIST" (pages) and "WATCH" (opens)."""
         total: Counter[str] = Counter()
         for reflector in list(self.reflectors):
-            total.update(reflector.requests)
+            total.update(dict(reflector.requests))  # dict(): one atomic copy
         return dict(total)
 
     # ------------------------------------------------------------ internals
@@ -151,15 +151,17 @@ class Ingest:
     def _fall_back(self, refused: KubeError) -> None:
         """Pods cannot be listed cluster-wide: watch each namespace the user can list."""
         assert self._post is not None
+        why = ""
         try:
             names = namespace_names(self.kube)
         except KubeError as exc:
             # snapshot.py: the context's own namespace is the last resort.
             names = [self.kube.namespace] if exc.status == 403 and self.kube.namespace else []
+            why = str(exc)
         if names:
             message = f"{refused}; falling back to the namespaces you can list: {', '.join(names)}"
         else:
-            message = f"{refused} (and namespaces cannot be listed)"
+            message = f"{refused} (and namespaces cannot be listed: {why})"
         sync = SyncState(source="pods", phase="forbidden", since=datetime.now(UTC), message=message)
         with self._lock:
             self._post(ChangeBatch(kind="Pod", sync=sync))

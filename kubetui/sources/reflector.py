@@ -115,9 +115,7 @@ class Backoff:
         # backoff.go delay()
         duration = self._duration
         if self._steps < 1:
-            return (
-                duration + self._rand() * self._jitter * duration if self._jitter > 0 else duration
-            )
+            return self._jittered(duration)
         self._steps -= 1
         following = duration * self._factor if self._factor else duration
         if self._cap > 0 and following > self._cap:
@@ -173,22 +171,19 @@ class Batcher:
         with self._lock:
             if not self._changes:
                 self._first = time.monotonic()
-                self._lock.notify_all()
+                self._lock.notify_all()  # the flusher learns the new due time
             self._changes.append(change)
             if len(self._changes) >= self._max:
-                self._flush()
-
-    def flush(self) -> None:
-        with self._lock:
-            self._flush()
+                self.flush_locked()
 
     def send(self, batch: ChangeBatch) -> None:
         """Post pending changes, then ``batch`` (a snapshot or a sync state)."""
         with self._lock:
-            self._flush()
+            self.flush_locked()
             self._post(batch)
 
-    def _flush(self) -> None:
+    def flush_locked(self) -> None:
+        """Post the pending changes, if any (call with the lock held)."""
         if self._changes:
             changes, self._changes = self._changes, []
             self._post(ChangeBatch(kind=self.kind, changes=changes))
@@ -207,19 +202,20 @@ class Flusher(threading.Thread):
         with self._lock:
             while not self._stopping:
                 now = time.monotonic()
-                dues = [(b.due, b) for b in self._batchers if b.due is not None]
-                for due, batcher in dues:
-                    if due <= now:
-                        batcher._flush()
-                pending = [b.due for b in self._batchers if b.due is not None]
+                for batcher in self._batchers:
+                    due = batcher.due
+                    if due is not None and due <= now:
+                        batcher.flush_locked()
+                pending = [due for b in self._batchers if (due := b.due) is not None]
                 self._lock.wait(max(0.0, min(pending) - now) if pending else None)
 
     def stop(self) -> None:
+        """End the thread after posting whatever is still pending."""
         with self._lock:
             self._stopping = True
             self._lock.notify_all()
             for batcher in self._batchers:
-                batcher._flush()
+                batcher.flush_locked()
 
 
 class Stopped(Exception):
@@ -251,7 +247,7 @@ PODS: Final = ResourceKind("Pod", "pods", namespaced=True)
 NODES: Final = ResourceKind("Node", "nodes", namespaced=False)
 
 _EXPIRED_REASONS: Final = ("Expired", "Gone")
-_CHANGE_TYPES: Final = {ADDED: ADDED, MODIFIED: MODIFIED, DELETED: DELETED}
+_CHANGE_TYPES: Final = frozenset((ADDED, MODIFIED, DELETED))
 
 
 def is_expired(exc: KubeError) -> bool:
@@ -296,8 +292,9 @@ class Reflector(threading.Thread):
         self._response: Any = None
         self._response_lock = threading.Lock()
         self.backoff = Backoff(rand=rand)
-        #: Requests made, by verb ("LIST" pages, "WATCH" opens).
-        self.requests: Counter[str] = Counter()
+        #: Requests made, by verb ("LIST" pages, "WATCH" opens); keys fixed up front so
+        #: other threads can copy it safely.
+        self.requests: Counter[str] = Counter(LIST=0, WATCH=0)
         #: The resourceVersion the next watch resumes from (None: a LIST is needed).
         self.resource_version: str | None = None
         self.phase = ""
@@ -556,11 +553,10 @@ class Reflector(threading.Thread):
                 return events, _FAILED
             if event.resource_version:
                 self.resource_version = event.resource_version
-            change_type = _CHANGE_TYPES.get(event.type)
-            if change_type is not None and event.record is not None:
-                add(Change(change_type, compact(event.record)))
-                if change_type is not MODIFIED:
-                    self._count += 1 if change_type is ADDED else -1
+            if event.type in _CHANGE_TYPES and event.record is not None:
+                add(Change(event.type, compact(event.record)))
+                if event.type != MODIFIED:
+                    self._count += 1 if event.type == ADDED else -1
         return events, _CLOSED
 
 
