@@ -24,6 +24,8 @@ class Fed:
     """An :class:`Ingest` and the store it feeds; ``with`` stops it."""
 
     def __init__(self, kube: KubeClient, **options: Any) -> None:
+        # gc.freeze() would pin every earlier test's garbage for the rest of the session.
+        options.setdefault("freeze_gc", False)
         self.ingest = Ingest(kube, **options)
         self.store = ClusterState()
         self.inbox: queue.Queue[ChangeBatch] = queue.Queue()

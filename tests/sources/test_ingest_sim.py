@@ -5,6 +5,7 @@ pods refused cluster-wide, and nothing is listed again while the cluster is quie
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -172,10 +173,14 @@ def test_restart_from_the_state_file_mid_watch(tmp_path: Path, monkeypatch: Any)
         fed.__exit__()
 
 
-def test_a_forbidden_namespace_is_named_and_the_rest_works(tmp_path: Path) -> None:
+def test_a_forbidden_namespace_is_named_and_the_rest_works(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    freezes: list[int] = []
+    monkeypatch.setattr(gc, "freeze", lambda: freezes.append(1))
     with running_sim("incidents", 1, frozen=True, tmp_dir=tmp_path, settings=FAST) as sim:
         kube = kube_of(sim, "kubetui-sim-viewer")
-        with Fed(kube, namespaces=["etl", "spark-bob"]) as fed:
+        with Fed(kube, namespaces=["etl", "spark-bob"], freeze_gc=True) as fed:
             fed.wait_for(
                 lambda: (
                     fed.last("pods/etl") is not None
@@ -188,7 +193,8 @@ def test_a_forbidden_namespace_is_named_and_the_rest_works(tmp_path: Path) -> No
             assert refused.message is not None and 'namespace "etl"' in refused.message
             assert fed.last("pods/spark-bob").phase == "live"
             assert {p.metadata.namespace for p in fed.store.pods.values()} == {"spark-bob"}
-            assert fed.ingest.synced_after is not None  # gc.freeze ran despite the refusal
+            fed.wait_for(lambda: freezes, "gc.freeze() after the first LISTs, refusal included")
+            assert freezes == [1]
 
 
 class ClusterScopeRefused(KubeClient):
