@@ -38,7 +38,7 @@ from kubetui.sources.reflector import (
 )
 
 # snapshot.py's fallback rule, shared rather than copied.
-from kubetui.sources.snapshot import _namespace_names as namespace_names
+from kubetui.sources.snapshot import namespace_names
 from kubetui.sources.watch_decode import Compactor
 
 __all__ = ["DEFAULT_PAGE_SIZE", "Ingest"]

@@ -197,7 +197,10 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeCl
             raise KubeError(f"context {context!r} not found in {path} (contexts: {names})")
         with _LoaderErrors() as loader_errors:
             api = config.new_client_from_config(
-                config_file=path, context=chosen.get("name"), persist_config=False
+                config_file=path,
+                context=chosen.get("name"),
+                persist_config=False,
+                client_configuration=_configuration(),
             )
         if loader_errors.messages:
             # The loader logs a failed exec credential plugin and goes on without a token.
@@ -241,8 +244,19 @@ class _LoaderErrors(logging.Handler):
         logging.getLogger().removeHandler(self)
 
 
-def _in_cluster() -> KubeClient:
+#: One connection per concurrent request: a watch per namespace and kind holds one each,
+#: and the package's default (cpu count × 5) is below that on small machines.
+CONNECTION_POOL_SIZE = 64
+
+
+def _configuration() -> client.Configuration:
     configuration = client.Configuration()
+    configuration.connection_pool_maxsize = CONNECTION_POOL_SIZE
+    return configuration
+
+
+def _in_cluster() -> KubeClient:
+    configuration = _configuration()
     try:
         config.load_incluster_config(client_configuration=configuration)
     except ConfigException as exc:

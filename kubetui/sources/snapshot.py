@@ -29,7 +29,7 @@ class Snapshot:
     errors: list[str] = field(default_factory=list)
 
 
-def _namespace_names(kube: KubeClient) -> list[str]:
+def namespace_names(kube: KubeClient) -> list[str]:
     listed = list_all(kube, _NAMESPACES_PATH, decode_pod_page)  # metadata.name is all we read
     return sorted(p.metadata.name for p in listed.items if p.metadata.name)
 
@@ -67,7 +67,7 @@ def take_snapshot(kube: KubeClient, namespaces: Sequence[str] | None = None) -> 
                 raise
             snap.notices.append(f"{exc}; falling back to the namespaces you can list")
             try:
-                names = _namespace_names(kube)
+                names = namespace_names(kube)
             except KubeError as ns_exc:
                 if ns_exc.status != 403 or not kube.namespace:
                     raise KubeError(f"{exc} (and namespaces cannot be listed)", 403) from None
