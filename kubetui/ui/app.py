@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from time import monotonic
 from typing import ClassVar
 
 from textual import on, work
@@ -29,6 +30,7 @@ from kubetui.model.triage import analyse
 from kubetui.paths import user_themes_dir
 from kubetui.sources.churn import ChurnUpdate
 from kubetui.sources.kube_client import KubeClient
+from kubetui.sources.metrics import MetricsUpdate
 from kubetui.ui.data import Clock, DashboardData, utc_now
 from kubetui.ui.detail import PodDetailScreen
 from kubetui.ui.dialogs import HelpScreen, help_lines
@@ -47,6 +49,8 @@ from kubetui.ui.themes import (
 
 REPAINT_DELAY = 0.1
 ANALYSIS_INTERVAL = 1.0
+#: How long the first analysis waits for slow sources (usage, churn) before going ahead.
+FIRST_ANALYSIS_WAIT = 5.0
 
 
 class KubetuiApp(App[None]):
@@ -66,15 +70,19 @@ class KubetuiApp(App[None]):
         clock: Clock = utc_now,
         theme: str | None = None,
         store: ClusterState | None = None,
+        source_names: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.sources = list(sources)
+        #: Sync sources that must have reported before the app counts as settled.
+        self.source_names = tuple(source_names)
         #: For the detail screen's logs and events; None without a cluster (tests).
         self.kube = kube
         self.target = target
         self.data = DashboardData(store or ClusterState(), clock)
         self._repaint_timer: Timer | None = None
         self._analysing = False
+        self._mounted_at = 0.0
         self._theme_problems = self._install_themes(theme)
 
     # ------------------------------------------------------------------ themes
@@ -110,6 +118,7 @@ class KubetuiApp(App[None]):
         return screen
 
     def on_mount(self) -> None:
+        self._mounted_at = monotonic()
         if self._theme_problems:
             self.notify("; ".join(self._theme_problems), severity="warning", markup=False)
         self.set_interval(ANALYSIS_INTERVAL, self._every_second)
@@ -123,7 +132,7 @@ class KubetuiApp(App[None]):
         for source in self.sources:
             source.stop()
 
-    def _post_update(self, update: ChangeBatch | ChurnUpdate) -> None:
+    def _post_update(self, update: ChangeBatch | MetricsUpdate | ChurnUpdate) -> None:
         """Called from source threads: hand the update to the UI thread."""
         self.post_message(SourceUpdated(update))
 
@@ -138,6 +147,9 @@ class KubetuiApp(App[None]):
         if isinstance(update, ChurnUpdate):
             store.set_rates(update.rates)
             store.set_sync(update.sync)
+        elif isinstance(update, MetricsUpdate):
+            store.set_usage(update)
+            self.data.generation += 1
         else:
             self._apply_batch(update)
         self._schedule_repaint()
@@ -181,10 +193,18 @@ class KubetuiApp(App[None]):
         store = self.data.store
         return (
             bool(store.sync)
+            and self._all_reported()
             and not any(s.phase == "listing" for s in store.sync.values())
             and self.data.analysed_version == store.version
             and not self._analysing
             and self._repaint_timer is None
+        )
+
+    def _all_reported(self) -> bool:
+        sync = self.data.store.sync
+        return all(
+            any(key == name or key.startswith(f"{name}/") for key in sync)
+            for name in self.source_names
         )
 
     # ------------------------------------------------------------------ analysis
@@ -194,7 +214,10 @@ class KubetuiApp(App[None]):
         if self._analysing or store.version == self.data.analysed_version:
             return
         if any(s.phase == "listing" for s in store.sync.values()):
-            return  # the first analysis waits for every initial LIST
+            return  # the first analysis waits for every initial LIST …
+        waiting = monotonic() - self._mounted_at < FIRST_ANALYSIS_WAIT
+        if self.data.analysis is None and waiting and not self._all_reported():
+            return  # … and, for a few seconds, for every source's first word
         self._analysing = True
         self._analyse(store.snapshot())
 

@@ -111,9 +111,11 @@ def dashboard_app(
         server=server_label or kube.server,
         namespaces=tuple(namespaces) if namespaces else None,
     )
+    sources, source_names = cluster_sources(kube, namespaces, hot_loops=hot_loops)
     return KubetuiApp(
-        cluster_sources(kube, namespaces, hot_loops=hot_loops),
+        sources,
         target,
+        source_names=source_names,
         kube=kube,
         clock=clock,
         theme=theme,

@@ -1,8 +1,10 @@
 """The dashboard's data sources: anything with ``start(post)`` and ``stop()``.
 
 ``post`` is called from the source's own threads with what the source produces: a
-``ChangeBatch`` (the live LIST+WATCH ingest of pods and nodes) or a ``ChurnUpdate`` (the
-metadata watch behind the hot-loops view, on when asked for: it watches many kinds).
+``ChangeBatch`` (the live LIST+WATCH ingest of pods and nodes), a ``MetricsUpdate``
+(container usage from metrics.k8s.io when it is served, as ``kubectl top`` reads it; it
+ranks the OOM order), or a ``ChurnUpdate`` (the metadata watch behind the hot-loops
+view, on when asked for: it watches many kinds).
 The app wraps each in one message and applies it on the UI thread. Notices and errors
 travel in each update's ``SyncState.message`` (one inert line), shown once.
 """
@@ -25,13 +27,19 @@ class Source(Protocol):
 
 def cluster_sources(
     kube: KubeClient, namespaces: Sequence[str] | None, *, hot_loops: bool = False
-) -> list[Source]:
-    """Pods and nodes, live; plus the churn watch when ``hot_loops``."""
+) -> tuple[list[Source], tuple[str, ...]]:
+    """Pods and nodes live, usage, and the churn watch when ``hot_loops``; with the sync
+    source names they report under (the app is settled once each has reported)."""
+    from kubetui.sources.churn import SOURCE as CHURN
+    from kubetui.sources.churn import ChurnWatcher
     from kubetui.sources.ingest import Ingest
+    from kubetui.sources.metrics import SOURCE as METRICS
+    from kubetui.sources.metrics import MetricsPoller
 
-    sources: list[Source] = [Ingest(kube, list(namespaces) if namespaces else None)]
+    scope = list(namespaces) if namespaces else None
+    sources: list[Source] = [Ingest(kube, scope), MetricsPoller(kube, scope)]
+    names = ("pods", "nodes", METRICS)
     if hot_loops:
-        from kubetui.sources.churn import ChurnWatcher
-
         sources.append(ChurnWatcher(kube, namespaces))
-    return sources
+        names += (CHURN,)
+    return sources, names

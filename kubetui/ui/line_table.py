@@ -210,7 +210,9 @@ class LineTable(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.height - 1, 1)
 
     def _update_virtual_size(self) -> None:
-        width = sum(self._widths(self.scrollable_content_region.width)) + len(self.columns)
+        # The minimum widths: flexible columns share whatever the viewport has beyond
+        # that when drawn, so a scrollbar appearing never makes the rows too wide.
+        width = sum(c.width for c in self.columns) + len(self.columns)
         self.virtual_size = Size(width, len(self.keys) + 1)
 
     def _widths(self, available: int) -> list[int]:

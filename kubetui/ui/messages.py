@@ -11,16 +11,17 @@ from textual.message import Message
 from kubetui.model.store import ChangeBatch
 from kubetui.model.triage import Analysis
 from kubetui.sources.churn import ChurnUpdate
+from kubetui.sources.metrics import MetricsUpdate
 
 
 class SourceUpdated(Message):
     """What a source thread produced: a ``ChangeBatch`` of pods or nodes (or only a sync
-    state), or a ``ChurnUpdate`` of rewrite rates.
+    state), a ``MetricsUpdate`` of usage, or a ``ChurnUpdate`` of rewrite rates.
 
     Never replaceable: each batch is a delta the store must apply in order.
     """
 
-    def __init__(self, update: ChangeBatch | ChurnUpdate) -> None:
+    def __init__(self, update: ChangeBatch | MetricsUpdate | ChurnUpdate) -> None:
         super().__init__()
         self.update = update
 

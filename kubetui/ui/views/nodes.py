@@ -1,8 +1,9 @@
 """4 Nodes / OOM order: which container the kernel would kill first on each node.
 
 Left, the nodes; right, the selected node's running containers in OOM-kill order
-(``oom_order.oom_kill_order``), and under it the kubelet's ``oom_score_adj`` rule,
-formula and inputs for the selected container (``qos.container_oom_score_adj``).
+(``oom_order.oom_kill_order``, ranked by memory in use when metrics.k8s.io is served),
+and under it the kubelet's ``oom_score_adj`` rule, formula and inputs for the selected
+container (``qos.container_oom_score_adj``).
 Enter or → moves into the OOM list, esc or ← back to the nodes.
 """
 
@@ -16,7 +17,12 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from kubetui.model.oom_order import OomCandidate, node_memory_capacity, oom_kill_order
+from kubetui.model.oom_order import (
+    OomCandidate,
+    UsageKey,
+    node_memory_capacity,
+    oom_kill_order,
+)
 from kubetui.model.pod_status import is_pod_phase_terminal
 from kubetui.model.qos import container_oom_score_adj
 from kubetui.model.records import Container, Node, Pod
@@ -38,6 +44,8 @@ OOM_COLUMNS = (
     Column("CONTAINER", 14, flex=1),
     Column("QoS", 10),
     Column("ADJ", 5, right=True),
+    Column("USED", 7, right=True),
+    Column("SCORE", 5, right=True),
     Column("REQUEST", 7, right=True),
     Column("LIMIT", 7, right=True),
 )
@@ -147,6 +155,8 @@ class NodesView(View):
             name,
             c.qos or "?",
             "?" if adj is None else str(adj),
+            memory_text(c.usage_bytes),
+            "?" if c.oom_score is None else str(c.oom_score),
             memory_text(c.request_bytes),
             memory_text(c.limit_bytes),
         )
@@ -188,7 +198,7 @@ class NodesView(View):
         if node is not None:
             pods = self._pods_on.get(name or "", [])
             by_name = {(p.metadata.namespace, p.metadata.name): p for p in pods}
-            for rank, c in enumerate(oom_kill_order(pods, node), start=1):
+            for rank, c in enumerate(oom_kill_order(pods, node, self._usage(pods)), start=1):
                 pod = by_name[c.namespace, c.pod]
                 spec = pod.spec.init_containers if c.is_init else pod.spec.containers
                 container = next(x for x in spec if x.name == c.container)
@@ -197,6 +207,17 @@ class NodesView(View):
         self._victims_generation += 1
         self.oom_table.set_keys(list(victims))
         self._show_formula(self.oom_table.selected_key)
+
+    def _usage(self, pods: list[Pod]) -> dict[UsageKey, int]:
+        """Container memory in use (metrics.k8s.io), keyed as ``oom_kill_order`` wants."""
+        usage: dict[UsageKey, int] = {}
+        by_pod = self.data.store.pod_usage
+        for pod in pods:
+            meta = pod.metadata
+            for container, used in by_pod.get(f"{meta.namespace}/{meta.name}", {}).items():
+                if used.memory_bytes is not None:
+                    usage[meta.namespace, meta.name, container] = used.memory_bytes
+        return usage
 
     def _show_formula(self, key: str | None) -> None:
         formula = self.query_one("#oom-formula", Static)
@@ -217,6 +238,15 @@ class NodesView(View):
             Content(f"inputs: {inputs or '-'}"),
             Content(f"rank basis: {victim.candidate.basis}"),
         ]
+        c = victim.candidate
+        if c.oom_score is not None:
+            lines.append(
+                Content(
+                    f"estimated score {c.oom_score} = {c.usage_bytes}*1000/"
+                    f"{node_memory_capacity(node)} + {c.oom_score_adj}"
+                    f" (/proc oom_score ≈ {c.proc_oom_score})"
+                )
+            )
         formula.update(Content("\n").join(lines))
 
     def on_line_table_cursor_moved(self, event: LineTable.CursorMoved) -> None:
