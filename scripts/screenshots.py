@@ -1,7 +1,9 @@
 """Write an SVG of each dashboard view into screenshots/, from the incidents demo.
 
 The demo cluster runs frozen (seed 1), and the app reads it through the real client path
-on the sim's clock, so every age, and so every picture, is the same on every run. Usage: ``python scripts/screenshots.py [--size 140x40] [--out DIR]``.
+on the sim's clock, so every age, and so every picture, is the same on every run.
+
+Usage: ``python scripts/screenshots.py [--size 140x40] [--out DIR]``.
 """
 
 from __future__ import annotations
