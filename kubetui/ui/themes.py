@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,11 +23,20 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 DEFAULT_THEME = "kubetui-dark"
-#: Used when no theme file could be loaded (e.g. a wheel installed without themes/).
+#: Used when no theme file could be loaded.
 FALLBACK_THEME = "textual-dark"
 
-#: The repository's themes/ directory, beside the package.
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "themes"
+
+def _bundled_dir() -> Path:
+    """The themes shipped with kubetui: the repository's top-level themes/ (a source
+    checkout or an editable install), else where a wheel installs them
+    (``[tool.setuptools.data-files]`` in pyproject.toml: ``<prefix>/share/kubetui/themes``).
+    """
+    source = Path(__file__).resolve().parents[2] / "themes"
+    return source if source.is_dir() else Path(sys.prefix) / "share" / "kubetui" / "themes"
+
+
+BUNDLED_DIR = _bundled_dir()
 
 SEVERITY_DEFAULTS: dict[str, str] = {
     "sev-ok": "#57ab5a",
