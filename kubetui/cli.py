@@ -67,7 +67,7 @@ def _add_output_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_cluster_flags(parser: argparse.ArgumentParser) -> None:
+def add_cluster_flags(parser: argparse.ArgumentParser) -> None:
     """The connection flags, named and meaning what kubectl's do."""
     parser.add_argument(
         "--kubeconfig",
@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         "input or connection error.",
     )
     _add_file_flag(triage, required=False)
-    _add_cluster_flags(triage)
+    add_cluster_flags(triage)
     _add_demo_flags(triage)
     _add_output_flags(triage)
     triage.add_argument(
@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         "deletes failed; 2: usage, input or connection error.",
     )
     _add_file_flag(cleanup, required=False)
-    _add_cluster_flags(cleanup)
+    add_cluster_flags(cleanup)
     _add_demo_flags(cleanup)
     _add_output_flags(cleanup)
     cleanup.add_argument(

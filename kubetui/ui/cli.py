@@ -51,9 +51,9 @@ def add_hot_loops_flag(parser: argparse.ArgumentParser, *, default: bool) -> Non
 
 def add_dashboard_flags(parser: argparse.ArgumentParser) -> None:
     """``kubetui`` itself: the connection flags of ``kubetui triage``, --theme, --hot-loops."""
-    from kubetui.cli import _add_cluster_flags
+    from kubetui.cli import add_cluster_flags
 
-    _add_cluster_flags(parser)
+    add_cluster_flags(parser)
     add_theme_flag(parser)
     add_hot_loops_flag(parser, default=False)
 
