@@ -12,14 +12,13 @@ import argparse
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from kubetui.cli import UsageError
+from kubetui.headless.cluster_input import check_sources, namespaces_of, open_cluster
 from kubetui.headless.input import read_dump, resolve_now
 from kubetui.headless.text_report import MARKER, WIDTH, fit, render_text
 from kubetui.model.engines import group_engines
@@ -34,36 +33,15 @@ if TYPE_CHECKING:
     from kubetui.sources.kyuubi import KyuubiUpdate
 
 
-def _namespaces(args: argparse.Namespace) -> list[str] | None:
-    """``-n a -n b,c`` → ``[a, b, c]``; ``None`` for all namespaces."""
-    if not args.namespace:
-        return None
-    return [ns for value in args.namespace for ns in value.split(",") if ns]
-
-
 def _notice(line: str) -> None:
     print(f"kubetui: {line}", file=sys.stderr)
-
-
-@contextmanager
-def _cluster(args: argparse.Namespace) -> Iterator[KubeClient]:
-    """A client for the kubeconfig's cluster, or for the demo cluster while it runs."""
-    from kubetui.sources.kube_client import connect
-
-    if args.demo:
-        from kubetui.sim.runner import running_sim
-
-        with running_sim(args.scenario, args.seed, frozen=False) as sim:
-            yield connect(str(sim.kubeconfig_path))
-    else:
-        yield connect(args.kubeconfig, args.context)
 
 
 def _watch_churn(kube: KubeClient, args: argparse.Namespace) -> list[ObjectRate]:
     """Watch object metadata for ``--watch`` seconds; the rates at the end."""
     from kubetui.sources.churn import ChurnWatcher
 
-    watcher = ChurnWatcher(kube, _namespaces(args), report_interval=3600)
+    watcher = ChurnWatcher(kube, namespaces_of(args), report_interval=3600)
     watcher.start(lambda _update: None)
     try:
         time.sleep(args.watch)
@@ -78,8 +56,8 @@ def _watch_churn(kube: KubeClient, args: argparse.Namespace) -> list[ObjectRate]
 def _from_cluster(args: argparse.Namespace) -> tuple[list[Pod], list[Node] | None, list]:
     from kubetui.sources.snapshot import take_snapshot
 
-    with _cluster(args) as kube:
-        snap = take_snapshot(kube, _namespaces(args))
+    with open_cluster(args) as kube:
+        snap = take_snapshot(kube, namespaces_of(args))
         for line in (*snap.notices, *snap.errors):
             _notice(line)
         rates = _watch_churn(kube, args) if args.watch else []
@@ -99,14 +77,9 @@ def _poll_kyuubi(args: argparse.Namespace) -> KyuubiUpdate:
 
 
 def _check_sources(args: argparse.Namespace) -> None:
-    cluster_flags = args.kubeconfig or args.context or args.namespace or args.all_namespaces
-    if args.from_file and (args.demo or cluster_flags or args.watch):
-        raise UsageError(
-            "kubetui triage: --from-file reads a dump; it cannot be combined with "
-            "--demo, --kubeconfig, --context, -n, -A or --watch"
-        )
-    if args.demo and (args.kubeconfig or args.context):
-        raise UsageError("kubetui triage: --demo runs its own cluster; drop --kubeconfig/--context")
+    check_sources(args, "triage")
+    if args.from_file and args.watch:
+        raise UsageError("kubetui triage: --watch needs a cluster; a dump cannot be watched")
     if args.watch is not None and not args.watch > 0:
         raise UsageError("kubetui triage: --watch takes a number of seconds above 0")
     if (args.kyuubi_user or args.kyuubi_password_env) and not args.kyuubi_url:

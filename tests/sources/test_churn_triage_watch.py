@@ -93,7 +93,7 @@ def test_unreachable_kyuubi_is_one_line_and_the_report_still_comes(sim: RunningS
     ("args", "message"),
     [
         (["--watch", "0"], "--watch takes a number of seconds above 0"),
-        (["--from-file", "-", "--watch", "5"], "cannot be combined"),
+        (["--from-file", "-", "--watch", "5"], "a dump cannot be watched"),
         (["--kyuubi-user", "admin"], "need --kyuubi-url"),
     ],
 )
