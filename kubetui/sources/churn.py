@@ -6,13 +6,10 @@ resource kind discovery lists, capped at ``MAX_KINDS``. It asks for
 ``PartialObjectMetadata`` (k8s-wire-facts.md §3): names, owners and managedFields, not
 the objects, so a Secret's data or a Deployment's template never crosses the wire.
 
-Each (kind, namespace) runs one small reflector thread: a paged LIST (``list_all``), then
-WATCH with bookmarks from the list's resourceVersion; a normal close re-watches from the
-last resourceVersion, an ``Expired``/410 relists, transport errors back off (800 ms
-doubling to 30 s, client-go's ``tools/cache/reflector.go`` @ v0.33.0, k8s-wire-facts.md
-§8). The ingest helper's pod/node reflector did not exist when this was written, so this
-loop is a second, smaller copy of the same protocol (metadata Accept headers, no record
-batching) — a candidate for merging once both are settled.
+Each (kind, namespace) runs one :class:`~kubetui.sources.reflector.Reflector`, the same
+LIST+WATCH loop (paged LIST, WATCH with bookmarks, resume, relist on 410, backoff) as
+the pod/node ingest, over a metadata-only :class:`ResourceKind` and into a sink that
+feeds the tracker instead of the store.
 
 Events feed a :class:`~kubetui.model.churn_rates.ChurnTracker`; every
 ``report_interval`` seconds its rates are posted as a :class:`ChurnUpdate`.
@@ -20,27 +17,26 @@ Events feed a :class:`~kubetui.model.churn_rates.ChurnTracker`; every
 
 from __future__ import annotations
 
-import contextlib
-import random
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 import urllib3
 
 from kubetui.model.churn_rates import ChurnTracker, ObjectMetadata
-from kubetui.model.decode import Page, clean_record
+from kubetui.model.decode import InputError, Page, clean_record
 from kubetui.model.findings import ObjectRate
 from kubetui.model.inert_text import may_hold_unsafe_text
 from kubetui.model.records import ListMeta
-from kubetui.model.store import SyncState
-from kubetui.sources.kube_client import KubeClient, KubeError
-from kubetui.sources.kube_list import list_all
+from kubetui.model.store import Change, ChangeBatch, SyncState
+from kubetui.sources.kube_client import DEFAULT_TIMEOUT, KubeClient, KubeError, status_error
+from kubetui.sources.kube_list import DEFAULT_PAGE_SIZE
+from kubetui.sources.reflector import Reflector, ResourceKind
+from kubetui.sources.watch_decode import BOOKMARK, ERROR, WatchEvent
 
 LIST_ACCEPT: Final = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 WATCH_ACCEPT: Final = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
@@ -56,7 +52,6 @@ DEFAULT_KINDS: Final = (
 )
 MAX_KINDS: Final = 20
 SOURCE: Final = "churn"
-_BACKOFF_START, _BACKOFF_CAP = 0.8, 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +64,18 @@ class WatchedKind:
     kind: str
     namespaced: bool = True
 
-    def path(self, namespace: str | None = None) -> str:
-        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        scope = f"/namespaces/{namespace}" if namespace and self.namespaced else ""
-        return f"{base}{scope}/{self.resource}"
+    def spec(self) -> ResourceKind:
+        """The reflector's view: metadata-only LIST and WATCH of this resource."""
+        return ResourceKind(
+            self.kind,
+            self.resource,
+            self.namespaced,
+            decode_metadata_page,
+            decode_metadata_event,
+            prefix=f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}",
+            list_accept=LIST_ACCEPT,
+            watch_accept=WATCH_ACCEPT,
+        )
 
 
 class ChurnUpdate(msgspec.Struct, kw_only=True):
@@ -193,12 +196,36 @@ _STATUS = msgspec.json.Decoder(_Status)
 
 def decode_metadata_page(data: bytes) -> Page:
     """A ``PartialObjectMetadataList`` page into :class:`ObjectMetadata` items."""
-    page = _PAGE.decode(data)
+    try:
+        page = _PAGE.decode(data)
+    except msgspec.DecodeError as exc:  # ValidationError too
+        raise InputError(f"malformed metadata list: {exc}") from None
     items = [p.metadata for p in page.items or () if p.metadata is not None]
     if may_hold_unsafe_text(data):
         for item in items:
             clean_record(item)
     return Page(items=items, meta=page.metadata or ListMeta())
+
+
+def decode_metadata_event(line: bytes) -> WatchEvent | None:
+    """One ``PartialObjectMetadata`` watch line; an ERROR's Status as a KubeError.
+
+    ``None`` for a line that is not an event; a BOOKMARK carries no record."""
+    try:
+        event = _EVENT.decode(line)
+        if event.type == ERROR:
+            code = _STATUS.decode(event.object).code or 500
+            return WatchEvent(ERROR, None, None, status_error(code, bytes(event.object)))
+        meta = _PARTIAL.decode(event.object).metadata
+    except msgspec.DecodeError:
+        return None
+    if meta is None:
+        return WatchEvent(event.type, None, None, note="no metadata")
+    if event.type == BOOKMARK:
+        return WatchEvent(BOOKMARK, None, meta.resource_version)
+    if may_hold_unsafe_text(line):
+        clean_record(meta)
+    return WatchEvent(event.type, meta, meta.resource_version)
 
 
 def _server_time(response: urllib3.BaseHTTPResponse) -> float | None:
@@ -210,25 +237,61 @@ def _server_time(response: urllib3.BaseHTTPResponse) -> float | None:
         return None
 
 
-class _MetadataLister:
-    """A ``KubeClient`` look-alike for ``list_all``: GETs with the metadata Accept,
-    folding each answer's ``Date`` into the tracker's clock."""
+class _DatedClient:
+    """The kube client for the reflectors, folding every answer's ``Date`` (LIST pages
+    and WATCH opens) into the tracker's clock."""
 
     def __init__(self, kube: KubeClient, saw_time: Callable[[float | None], None]) -> None:
         self.kube = kube
         self.saw_time = saw_time
 
-    def get(self, path: str, query: Sequence[tuple[str, str]] = ()) -> bytes:
-        response = self.kube.open(path, query, accept=LIST_ACCEPT)
+    def open(
+        self,
+        path: str,
+        query: Sequence[tuple[str, str]] = (),
+        *,
+        accept: str = "application/json",
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> urllib3.BaseHTTPResponse:
+        response = self.kube.open(path, query, accept=accept, timeout=timeout)
         self.saw_time(_server_time(response))
-        return response.data
+        return response
+
+    def get(self, path: str, query: Sequence[tuple[str, str]] = (), **kw: Any) -> bytes:
+        return self.open(path, query, **kw).data
+
+
+class _TrackerSink:
+    """One reflector's reports: LIST snapshots and changes into the tracker, its sync
+    states into the watcher's phase table (messages prefixed with the resource)."""
+
+    def __init__(self, watcher: ChurnWatcher, kind: WatchedKind, path: str) -> None:
+        self.watcher = watcher
+        self.kind = kind
+        self.path = path
+
+    def add(self, change: Change) -> None:
+        with self.watcher._lock:
+            self.watcher.tracker.observe(self.kind.kind, change.type, change.record)
+
+    def send(self, batch: ChangeBatch) -> None:
+        if batch.snapshot is not None:
+            with self.watcher._lock:
+                self.watcher.tracker.replace(self.kind.kind, batch.snapshot)
+        if batch.sync is not None:
+            self.phase(batch.sync.phase, batch.sync.message)
+
+    def phase(self, phase: str, message: str | None = None) -> None:
+        note = f"{self.kind.resource}: {message}" if message else None
+        with self.watcher._lock:
+            self.watcher._phases[self.path] = (phase, note)
+
+    def forbidden(self, exc: KubeError) -> None:
+        """The first LIST was refused: report it; the reflector then ends."""
+        self.phase("forbidden", str(exc))
 
 
 # ------------------------------------------------------------------ the watcher
-
-
-class _Expired(Exception):
-    """The watch's resourceVersion is gone (410): relist."""
 
 
 class ChurnWatcher:
@@ -253,8 +316,8 @@ class ChurnWatcher:
         self.tracker = tracker or ChurnTracker()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._responses: set[urllib3.BaseHTTPResponse] = set()
+        self._runner: threading.Thread | None = None
+        self.reflectors: list[Reflector] = []
         #: (path) → (phase, message) of each reflector.
         self._phases: dict[str, tuple[str, str | None]] = {}
         self._notice = ""
@@ -265,42 +328,51 @@ class ChurnWatcher:
     def start(self, post: Callable[[ChurnUpdate], None]) -> None:
         """Return at once; a thread discovers the kinds (unless given), starts one
         reflector per kind and scope, then posts an update every ``report_interval`` s."""
-        self._spawn("churn", self._run, post)
+        self._runner = threading.Thread(target=self._run, args=(post,), name="churn", daemon=True)
+        self._runner.start()
 
     def _run(self, post: Callable[[ChurnUpdate], None]) -> None:
         if self.kinds is None:
             kinds, notice = discover_kinds(self.kube)
             with self._lock:
                 self.kinds, self._notice = kinds, notice
+        client = _DatedClient(self.kube, self._saw_time)
         for kind in self.kinds:
+            spec = kind.spec()
             for namespace in self.namespaces if kind.namespaced else [None]:
-                if self._stop.is_set():
-                    return
-                path = kind.path(namespace)
-                self._set_phase(path, "listing")
-                self._spawn(f"churn {path}", self._reflect, kind, path)
+                sink = _TrackerSink(self, kind, spec.path(namespace))
+                reflector = Reflector(
+                    client,  # type: ignore[arg-type]
+                    spec,
+                    sink,
+                    namespace=namespace,
+                    page_size=DEFAULT_PAGE_SIZE,
+                    on_forbidden=sink.forbidden,
+                )
+                with self._lock:
+                    if self._stop.is_set():
+                        return
+                    self.reflectors.append(reflector)
+                sink.phase("listing")
+                reflector.start()
         while not self._stop.wait(self.report_interval):
             post(self.update())
 
-    def _spawn(self, name: str, target: Callable[..., None], *args: object) -> None:
-        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+    def _saw_time(self, t: float | None) -> None:
         with self._lock:
-            self._threads.append(thread)
-        thread.start()
+            self.tracker.saw_time(t)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop every thread: close the open streams so blocked reads return."""
-        self._stop.set()
+        """Stop every thread: each reflector closes its open stream so a blocked read
+        returns."""
         with self._lock:
-            streams = list(self._responses)
-        for response in streams:
-            # It may have ended and gone back to the pool meanwhile.
-            with contextlib.suppress(OSError, RuntimeError, ValueError):
-                response.shutdown()
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout)
+            self._stop.set()
+            reflectors = list(self.reflectors)
+        for reflector in reflectors:
+            reflector.stop()
+        for thread in [self._runner, *reflectors]:
+            if thread is not None:
+                thread.join(timeout)
 
     # ------------------------------------------------------------------ reading
 
@@ -315,7 +387,7 @@ class ChurnWatcher:
     def _sync(self, phases: list[tuple[str, str | None]], tracked: int, dropped: int) -> SyncState:
         names = [p for p, _ in phases] or ["listing"]  # kinds not discovered yet
         phase = next(
-            (p for p in ("listing", "reconnecting") if p in names),
+            (p for p in ("listing", "reconnecting", "stale") if p in names),
             "live" if "live" in names else names[0],
         )
         notes = [m for _, m in phases if m]
@@ -330,105 +402,3 @@ class ChurnWatcher:
             items=tracked,
             message="; ".join(notes) or None,
         )
-
-    # ------------------------------------------------------------------ one reflector
-
-    def _set_phase(self, path: str, phase: str, message: str | None = None) -> None:
-        with self._lock:
-            self._phases[path] = (phase, message)
-
-    def _reflect(self, kind: WatchedKind, path: str) -> None:
-        """LIST, then WATCH from the list's resourceVersion, until stopped."""
-        rv: str | None = None
-        delay = _BACKOFF_START
-        while not self._stop.is_set():
-            try:
-                if rv is None:
-                    rv = self._list(kind, path)
-                    self._set_phase(path, "live")
-                rv = self._watch(kind, path, rv)
-                delay = _BACKOFF_START
-                continue
-            except _Expired:
-                rv = None
-                continue
-            except KubeError as exc:
-                if exc.status in (403, 404):
-                    phase = "forbidden" if exc.status == 403 else "error"
-                    self._set_phase(path, phase, f"{kind.resource}: {exc}")
-                    return
-                if exc.status == 410:
-                    rv = None
-                    continue
-                message = f"{kind.resource}: {exc}"
-            except (urllib3.exceptions.HTTPError, OSError, msgspec.DecodeError) as exc:
-                message = f"{kind.resource}: stream broke ({type(exc).__name__})"
-            if self._stop.is_set():
-                return
-            self._set_phase(path, "reconnecting", message)
-            self._stop.wait(delay * random.uniform(1.0, 2.0))
-            delay = min(delay * 2, _BACKOFF_CAP)
-
-    def _list(self, kind: WatchedKind, path: str) -> str | None:
-        lister = _MetadataLister(self.kube, self._saw_time)
-        listed = list_all(lister, path, decode_metadata_page)  # type: ignore[arg-type]
-        with self._lock:
-            self.tracker.replace(kind.kind, listed.items)
-        return listed.resource_version
-
-    def _saw_time(self, t: float | None) -> None:
-        with self._lock:
-            self.tracker.saw_time(t)
-
-    def _watch(self, kind: WatchedKind, path: str, rv: str | None) -> str | None:
-        """One WATCH request; returns the last resourceVersion when the server closes it.
-
-        A watch closed in under a second without any event is an error (client-go's
-        "very short watch"), so a server that keeps closing at once is not hammered.
-        """
-        timeout = random.randint(300, 599)
-        query = [("watch", "true"), ("allowWatchBookmarks", "true")]
-        query += [("resourceVersion", rv)] if rv else []
-        query += [("timeoutSeconds", str(timeout))]
-        response = self.kube.open(path, query, accept=WATCH_ACCEPT, timeout=(10.0, timeout + 60.0))
-        with self._lock:
-            self._responses.add(response)
-            self.tracker.saw_time(_server_time(response))
-        self._set_phase(path, "live")
-        opened, events = time.monotonic(), 0
-        try:
-            buffer = b""
-            for chunk in response.stream(65536):
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    if line.strip():
-                        events += 1
-                        rv = self._event(kind, line) or rv
-                if self._stop.is_set():
-                    break
-        finally:
-            with self._lock:
-                self._responses.discard(response)
-            response.release_conn()
-        if not events and time.monotonic() - opened < 1.0 and not self._stop.is_set():
-            raise KubeError("the watch closed at once, without any event")
-        return rv
-
-    def _event(self, kind: WatchedKind, line: bytes) -> str | None:
-        """Apply one event line; returns its resourceVersion (None if it has none)."""
-        event = _EVENT.decode(line)
-        if event.type == "ERROR":
-            status = _STATUS.decode(event.object)
-            if status.code == 410 or status.reason in ("Expired", "Gone"):
-                raise _Expired
-            raise KubeError(f"watch error {status.code}: {status.message}", status.code)
-        meta = _PARTIAL.decode(event.object).metadata
-        if meta is None:
-            return None
-        if event.type != "BOOKMARK":
-            if may_hold_unsafe_text(line):
-                clean_record(meta)
-            with self._lock:
-                self.tracker.observe(kind.kind, event.type, meta)
-        return meta.resource_version

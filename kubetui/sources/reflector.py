@@ -26,8 +26,10 @@ Where kubetui deliberately differs, for a 150k-pod cluster:
   backoff instead of relisting: if that resourceVersion really is gone, the server says
   410 and only then is the cost of a relist paid.
 
-Each reflector reports through a :class:`Batcher`: the snapshot after every complete
-LIST, watch changes in batches, and a :class:`SyncState` on every phase change.
+Each reflector reports through a :class:`Sink`: the snapshot after every complete LIST,
+every watch change, and a :class:`SyncState` on every phase change. The pod/node ingest's
+sink is a :class:`Batcher`; the churn watch (``sources/churn.py``) runs the same loop over
+metadata-only requests of any kind (:class:`ResourceKind`) into its own sink.
 """
 
 from __future__ import annotations
@@ -38,9 +40,11 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from functools import partial
+from typing import Any, Final, Protocol
 
 import urllib3
 
@@ -49,7 +53,7 @@ from kubetui.model.records import Node, Pod
 from kubetui.model.store import ADDED, DELETED, MODIFIED, Change, ChangeBatch, SyncState
 from kubetui.sources.kube_client import KubeClient, KubeError
 from kubetui.sources.kube_list import list_all
-from kubetui.sources.watch_decode import ERROR, Compactor, decode_event
+from kubetui.sources.watch_decode import ERROR, Compactor, WatchEvent, decode_event
 
 # client-go tools/cache/reflector.go (master 32ce75a7d6bc): defaultMinWatchTimeout,
 # defaultMaxWatchTimeout, defaultBackoff{Init,Max,Reset,Factor,Jitter}.
@@ -225,26 +229,64 @@ class Stopped(Exception):
 # ---------------------------------------------------------------- the reflector
 
 
+@dataclass(frozen=True, slots=True)
 class ResourceKind:
-    """What a reflector lists: the record type, its decoder, its URL for a scope."""
+    """What a reflector lists and watches: the URL for a scope, the Accept header of
+    each request, and the decoders of a LIST page and of a watch line.
 
-    def __init__(self, kind: str, plural: str, namespaced: bool) -> None:
-        self.kind = kind
-        self.plural = plural
-        self.namespaced = namespaced
-        self.record_type: type = Pod if kind == "Pod" else Node
-        self.decode_page: Callable[[bytes], Page] = (
-            decode_pod_page if kind == "Pod" else decode_node_page
-        )
+    Pods and nodes are typed records shared through a :class:`Compactor`; the churn
+    watch (``sources/churn.py``) asks for ``PartialObjectMetadata`` instead.
+    """
+
+    kind: str
+    plural: str
+    namespaced: bool
+    decode_page: Callable[[bytes], Page]
+    #: One watch line into an event; ``None`` for a line that is not an event.
+    decode_event: Callable[[bytes], WatchEvent | None]
+    #: ``/api/v1`` or ``/apis/<group>/<version>``.
+    prefix: str = "/api/v1"
+    list_accept: str = "application/json"
+    watch_accept: str = "application/json"
+    #: The Compactor method that shares this kind's equal values (None: kept as decoded).
+    compact: Callable[[Compactor, Any], Any] | None = None
 
     def path(self, namespace: str | None) -> str:
         if namespace and self.namespaced:
-            return f"/api/v1/namespaces/{namespace}/{self.plural}"
-        return f"/api/v1/{self.plural}"
+            return f"{self.prefix}/namespaces/{namespace}/{self.plural}"
+        return f"{self.prefix}/{self.plural}"
 
 
-PODS: Final = ResourceKind("Pod", "pods", namespaced=True)
-NODES: Final = ResourceKind("Node", "nodes", namespaced=False)
+PODS: Final = ResourceKind(
+    "Pod", "pods", True, decode_pod_page, partial(decode_event, record_type=Pod),
+    compact=Compactor.pod,
+)  # fmt: skip
+NODES: Final = ResourceKind(
+    "Node", "nodes", False, decode_node_page, partial(decode_event, record_type=Node),
+    compact=Compactor.node,
+)  # fmt: skip
+
+
+class Sink(Protocol):
+    """Where a reflector reports: a :class:`Batcher`, or the churn watch's tracker."""
+
+    def add(self, change: Change) -> None:
+        """One watch change (ADDED, MODIFIED or DELETED), in the server's order."""
+
+    def send(self, batch: ChangeBatch) -> None:
+        """A sync state, with the LIST's snapshot after a complete LIST."""
+
+
+class _ListClient:
+    """``list_all``'s client: the kube client's GET with the kind's list Accept header."""
+
+    def __init__(self, kube: KubeClient, accept: str) -> None:
+        self._kube = kube
+        self._accept = accept
+
+    def get(self, path: str, query: Sequence[tuple[str, str]] = ()) -> bytes:
+        return self._kube.get(path, query, accept=self._accept)
+
 
 _EXPIRED_REASONS: Final = ("Expired", "Gone")
 _CHANGE_TYPES: Final = frozenset((ADDED, MODIFIED, DELETED))
@@ -256,7 +298,7 @@ def is_expired(exc: KubeError) -> bool:
 
 
 class Reflector(threading.Thread):
-    """LIST then WATCH one kind in one scope, forever, posting through a Batcher.
+    """LIST then WATCH one kind in one scope, forever, posting through a :class:`Sink`.
 
     ``on_forbidden(exc)``, if given, is called instead of retrying when the very first
     LIST is refused (403); the reflector then ends (the caller falls back to
@@ -268,7 +310,7 @@ class Reflector(threading.Thread):
         self,
         kube: KubeClient,
         resource: ResourceKind,
-        batcher: Batcher,
+        sink: Sink,
         *,
         namespace: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
@@ -281,10 +323,12 @@ class Reflector(threading.Thread):
         super().__init__(name=f"kubetui-reflector-{self.source}", daemon=True)
         self.kube = kube
         self.resource = resource
-        self.batcher = batcher
+        self.sink = sink
         self.namespace = namespace if resource.namespaced else None
         self.page_size = page_size
-        self._compact = self._compactor_for(compactor or Compactor())
+        self._compact: Callable[[Any], Any] = (
+            partial(resource.compact, compactor or Compactor()) if resource.compact else _same
+        )
         self._on_forbidden = on_forbidden
         self._on_first_list = on_first_list
         self._rand = rand
@@ -305,9 +349,6 @@ class Reflector(threading.Thread):
         #: Objects in the scope as far as this reflector knows (for SyncState.items).
         self._count = 0
         self._last_page = False
-
-    def _compactor_for(self, compactor: Compactor) -> Callable[[Any], Any]:
-        return compactor.pod if self.resource.kind == "Pod" else compactor.node
 
     # ------------------------------------------------------------ control
 
@@ -392,7 +433,7 @@ class Reflector(threading.Thread):
         sync = SyncState(
             source=self.source, phase=phase, since=self._since, message=message, **extra
         )
-        self.batcher.send(
+        self.sink.send(
             ChangeBatch(
                 kind=self.resource.kind,
                 snapshot=snapshot,
@@ -435,7 +476,7 @@ class Reflector(threading.Thread):
         self._last_page = False
         self._set_phase("listing", pages_done=0, items=0)
         listed = list_all(
-            self.kube,
+            _ListClient(self.kube, self.resource.list_accept),  # type: ignore[arg-type]
             path,
             self._decode_page,
             page_size=self.page_size,
@@ -497,6 +538,7 @@ class Reflector(threading.Thread):
             response = self.kube.open(
                 self.resource.path(self.namespace),
                 query,
+                accept=self.resource.watch_accept,
                 timeout=(CONNECT_TIMEOUT, WATCH_READ_TIMEOUT),
             )
         except KubeError as exc:
@@ -537,11 +579,11 @@ class Reflector(threading.Thread):
     def _read_events(self, response: Any) -> tuple[int, object]:
         """Decode lines as they arrive; returns (events seen, outcome)."""
         events = 0
-        record_type = self.resource.record_type
+        decode = self.resource.decode_event
         compact = self._compact
-        add = self.batcher.add
+        add = self.sink.add
         for line in _lines(response):
-            event = decode_event(line, record_type)
+            event = decode(line)
             if event is None:
                 continue
             events += 1
@@ -558,6 +600,10 @@ class Reflector(threading.Thread):
                 if event.type != MODIFIED:
                     self._count += 1 if event.type == ADDED else -1
         return events, _CLOSED
+
+
+def _same(record: Any) -> Any:
+    return record
 
 
 _CLOSED: Final = object()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -68,19 +68,19 @@ class FakeResponse:
     def __init__(self, body: bytes = b"", chunks: list[bytes] | None = None, idle: bool = False):
         self.data = body
         self.headers = {"Date": DATE}
-        self.chunks = chunks or []
+        # Split events across read borders, as a chunked stream may.
+        self.reads = [part for chunk in chunks or [] for part in (chunk[:7], chunk[7:]) if part]
         self.idle = idle
         self.closed = threading.Event()
 
-    def stream(self, amt: int) -> Iterator[bytes]:
-        # Split events across chunk borders, as a chunked stream may.
-        for chunk in self.chunks:
-            yield chunk[:7]
-            yield chunk[7:]
+    def read1(self, amt: int) -> bytes:
+        if self.reads:
+            return self.reads.pop(0)
         if self.idle:
             self.closed.wait(10)
+        return b""
 
-    def release_conn(self) -> None:
+    def close(self) -> None:
         pass
 
     def shutdown(self) -> None:
@@ -254,3 +254,20 @@ def test_start_returns_at_once_and_discovery_failure_keeps_the_default_kinds() -
         "/api/v1/pods", "/api/v1/configmaps", "/api/v1/secrets", "/apis/apps/v1/deployments",
         "/apis/apps/v1/statefulsets", "/apis/apps/v1/replicasets", "/apis/batch/v1/jobs",
     }  # fmt: skip
+
+
+def test_an_unreadable_list_is_retried() -> None:
+    kube = FakeKube(
+        lists=[FakeResponse(b"<html>502 Bad Gateway</html>"), FakeResponse(page(5, item("a", 3)))],
+        watches=[],
+    )
+    seen: list[str] = []
+
+    def listed(w: ChurnWatcher) -> bool:
+        seen.append(w.update().sync.phase)
+        return len(watches(kube)) >= 1
+
+    watcher = run(kube, listed)
+    assert sum(q.get("watch") != "true" for _, q, _ in kube.requests) == 2
+    assert "reconnecting" in seen
+    assert names(watcher) == {"a"}
