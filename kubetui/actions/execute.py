@@ -17,9 +17,8 @@ from typing import Final
 import msgspec
 
 from kubetui.actions.plans import RESTARTED_AT, ROLLOUT_RESTART, Plan, Step
-from kubetui.model.inert_text import inert, single_line
 from kubetui.model.records import Pod
-from kubetui.sources.kube_client import KubeClient, KubeError
+from kubetui.sources.kube_client import KubeClient, KubeError, read_status
 
 DRY_RUN_OK: Final = "dry-run-ok"
 DELETED: Final = "deleted"
@@ -49,21 +48,11 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
         return self.status in SUCCESS
 
 
-class _Status(msgspec.Struct):
-    message: str | None = None
-    reason: str | None = None
-
-
 _POD = msgspec.json.Decoder(Pod)
-_STATUS = msgspec.json.Decoder(_Status)
 
 
 def _server_message(body: bytes) -> str:
-    try:
-        message = _STATUS.decode(body).message
-    except msgspec.DecodeError:
-        message = body.decode("utf-8", "replace")
-    return single_line(inert(message or "")).strip()[:300]
+    return (read_status(body).message or "")[:300]
 
 
 def _interpret(step: Step, status: int, body: bytes, *, dry_run: bool) -> tuple[str, str]:

@@ -33,7 +33,13 @@ from kubetui.model.findings import ObjectRate
 from kubetui.model.inert_text import may_hold_unsafe_text
 from kubetui.model.records import ListMeta
 from kubetui.model.store import Change, ChangeBatch, SyncState
-from kubetui.sources.kube_client import DEFAULT_TIMEOUT, KubeClient, KubeError, status_error
+from kubetui.sources.kube_client import (
+    DEFAULT_TIMEOUT,
+    STATUS_DECODER,
+    KubeClient,
+    KubeError,
+    status_error,
+)
 from kubetui.sources.kube_list import DEFAULT_PAGE_SIZE
 from kubetui.sources.reflector import Reflector, ResourceKind
 from kubetui.sources.watch_decode import BOOKMARK, ERROR, WatchEvent
@@ -177,12 +183,6 @@ class _PartialPage(msgspec.Struct):
     items: list[_Partial] | None = None
 
 
-class _Status(msgspec.Struct):
-    code: int | None = None
-    reason: str | None = None
-    message: str | None = None
-
-
 class _Event(msgspec.Struct):
     type: str = ""
     object: msgspec.Raw = msgspec.Raw(b"null")
@@ -191,7 +191,6 @@ class _Event(msgspec.Struct):
 _PAGE = msgspec.json.Decoder(_PartialPage)
 _EVENT = msgspec.json.Decoder(_Event)
 _PARTIAL = msgspec.json.Decoder(_Partial)
-_STATUS = msgspec.json.Decoder(_Status)
 
 
 def decode_metadata_page(data: bytes) -> Page:
@@ -214,7 +213,7 @@ def decode_metadata_event(line: bytes) -> WatchEvent | None:
     try:
         event = _EVENT.decode(line)
         if event.type == ERROR:
-            code = _STATUS.decode(event.object).code or 500
+            code = STATUS_DECODER.decode(event.object).code or 500
             return WatchEvent(ERROR, None, None, status_error(code, bytes(event.object)))
         meta = _PARTIAL.decode(event.object).metadata
     except msgspec.DecodeError:

@@ -42,12 +42,25 @@ class KubeError(UserError):
         self.reason = reason
 
 
-class _Status(msgspec.Struct):
+class ApiStatus(msgspec.Struct):
     """The API's error envelope (``kind: Status``); only what the messages need."""
 
     message: str | None = None
     reason: str | None = None
     code: int | None = None
+
+
+STATUS_DECODER = msgspec.json.Decoder(ApiStatus)
+
+
+def read_status(body: bytes) -> ApiStatus:
+    """An error body as a Status; plain text (priority-and-fairness 429s, proxies) becomes
+    its message. The message is made inert and one line."""
+    try:
+        parsed = STATUS_DECODER.decode(body)
+    except msgspec.DecodeError:
+        parsed = ApiStatus(message=body.decode("utf-8", "replace"))
+    return msgspec.structs.replace(parsed, message=single_line(inert(parsed.message or "")))
 
 
 @dataclass(slots=True)
@@ -153,12 +166,8 @@ def _transport_message(server: str, exc: BaseException) -> str:
 
 def status_error(status: int, body: bytes, where: KubeClient | None = None) -> KubeError:
     """Turn an error response (a ``Status`` object, or plain text) into a one-line error."""
-    try:
-        parsed = msgspec.json.decode(body, type=_Status)
-        message, reason = parsed.message, parsed.reason
-    except msgspec.DecodeError:
-        message, reason = body.decode("utf-8", "replace").strip() or None, None
-    message = single_line(inert(message or "")) or f"HTTP {status}"
+    parsed = read_status(body)
+    message, reason = parsed.message or f"HTTP {status}", parsed.reason
     context = f" (context {where.context})" if where is not None and where.context else ""
     if status == 401:
         return KubeError(
