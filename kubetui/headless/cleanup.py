@@ -21,7 +21,7 @@ from kubetui.actions.execute import Outcome, execute
 from kubetui.actions.plans import Plan, merge_plans, plan_failed_pods, plan_finding_cleanup
 from kubetui.cli import EXIT_FOUND, EXIT_OK, UsageError
 from kubetui.headless.cluster_input import check_sources, namespaces_of, open_cluster
-from kubetui.headless.input import read_dump, resolve_now
+from kubetui.headless.input import notice, read_dump, resolve_now, write_json
 from kubetui.headless.text_report import WIDTH, fit
 from kubetui.model.cleanup_policy import CleanupPolicy, parse_exit_codes, select_failed_pods
 from kubetui.model.descheduler_yaml import PolicyYaml, render_policy
@@ -231,7 +231,7 @@ def run_cleanup(args: argparse.Namespace) -> int:
         with open_cluster(args, read_only=args.read_only) as kube:
             snap = take_snapshot(kube, namespaces_of(args))
             for line in (*snap.notices, *snap.errors):
-                print(f"kubetui: {line}", file=sys.stderr)
+                notice(line)
             plan = build_plan(args, policy, snap.pods, snap.nodes, now)
             if len(plan.steps) > args.max:
                 raise UsageError(
@@ -256,8 +256,7 @@ def run_cleanup(args: argparse.Namespace) -> int:
                 f"kubetui cleanup: cannot write {args.policy_yaml}: {exc.strerror}"
             ) from None
     if args.format == "json":
-        sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(result), indent=2))
-        sys.stdout.buffer.write(b"\n")
+        write_json(result)
     elif result.dry_run or not plan.steps:
         sys.stdout.write(_render_text(result))
     else:

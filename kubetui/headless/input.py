@@ -6,6 +6,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
+
 from kubetui.model.decode import InputError, LoadedObjects, load_objects
 
 
@@ -29,9 +31,9 @@ def read_dump(path: str) -> LoadedObjects:
     loaded = load_objects(data, source=source)
     if loaded.ignored_kinds:
         counts = ", ".join(f"{n} {kind}" for kind, n in sorted(loaded.ignored_kinds.items()))
-        print(f"kubetui: ignored objects of other kinds: {counts}", file=sys.stderr)
+        notice(f"ignored objects of other kinds: {counts}")
     for error in loaded.errors:
-        print(f"kubetui: {source}: {error}", file=sys.stderr)
+        notice(f"{source}: {error}")
     if not loaded.pods and not loaded.nodes and (loaded.ignored_kinds or loaded.errors):
         # Objects were there, none of them usable: most likely the wrong dump.
         raise InputError(f"{source}: no usable Pod or Node objects in the input")
@@ -41,3 +43,13 @@ def read_dump(path: str) -> LoadedObjects:
 def resolve_now(now: datetime | None) -> datetime:
     """``--now`` if given, else the real clock (UTC)."""
     return now if now is not None else datetime.now(UTC)
+
+
+def notice(line: str) -> None:
+    """One line on stderr for the operator (stdout stays the report)."""
+    print(f"kubetui: {line}", file=sys.stderr)
+
+
+def write_json(result: msgspec.Struct) -> None:
+    """A command's result as indented JSON on stdout (``--format json``)."""
+    sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(result), indent=2) + b"\n")

@@ -19,7 +19,7 @@ import msgspec
 
 from kubetui.cli import UsageError
 from kubetui.headless.cluster_input import check_sources, namespaces_of, open_cluster
-from kubetui.headless.input import read_dump, resolve_now
+from kubetui.headless.input import notice, read_dump, resolve_now, write_json
 from kubetui.headless.text_report import MARKER, WIDTH, fit, render_text
 from kubetui.model.engines import group_engines
 from kubetui.model.findings import Finding, ObjectRate
@@ -31,10 +31,6 @@ from kubetui.model.triage import TriageReport, build_triage
 if TYPE_CHECKING:
     from kubetui.sources.kube_client import KubeClient
     from kubetui.sources.kyuubi import KyuubiUpdate
-
-
-def _notice(line: str) -> None:
-    print(f"kubetui: {line}", file=sys.stderr)
 
 
 def _watch_churn(kube: KubeClient, args: argparse.Namespace) -> list[ObjectRate]:
@@ -49,7 +45,7 @@ def _watch_churn(kube: KubeClient, args: argparse.Namespace) -> list[ObjectRate]
     finally:
         watcher.stop()
     if update.sync.message:
-        _notice(f"hot-loop watch: {update.sync.message}")
+        notice(f"hot-loop watch: {update.sync.message}")
     return update.rates
 
 
@@ -59,7 +55,7 @@ def _from_cluster(args: argparse.Namespace) -> tuple[list[Pod], list[Node] | Non
     with open_cluster(args) as kube:
         snap = take_snapshot(kube, namespaces_of(args))
         for line in (*snap.notices, *snap.errors):
-            _notice(line)
+            notice(line)
         rates = _watch_churn(kube, args) if args.watch else []
     return snap.pods, snap.nodes, rates
 
@@ -72,7 +68,7 @@ def _poll_kyuubi(args: argparse.Namespace) -> KyuubiUpdate:
     )
     update = KyuubiPoller(config).poll_once()
     if update.sync.message:
-        _notice(update.sync.message)
+        notice(update.sync.message)
     return update
 
 
@@ -140,8 +136,7 @@ def run_triage(args: argparse.Namespace) -> int:
     now = resolve_now(args.now)
     report, disagreements = _report(pods, nodes, now, rates, kyuubi)
     if args.format == "json":
-        sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(report), indent=2))
-        sys.stdout.buffer.write(b"\n")
+        write_json(report)
     else:
         sys.stdout.write(render_text(report, now))
         if kyuubi is not None:
