@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from kubetui.cli import UsageError
-from kubetui.sources.kube_client import KubeClient, connect
+
+if TYPE_CHECKING:  # the kubernetes package costs ~0.3 s; --from-file never needs it
+    from kubetui.sources.kube_client import KubeClient
 
 
 def namespaces_of(args: argparse.Namespace) -> list[str] | None:
@@ -35,6 +38,8 @@ def check_sources(args: argparse.Namespace, command: str) -> None:
 def open_cluster(args: argparse.Namespace, *, read_only: bool = False) -> Iterator[KubeClient]:
     """A client for the kubeconfig's cluster, or for the demo cluster started here
     (it runs until the block ends, so actions can still reach it)."""
+    from kubetui.sources.kube_client import connect
+
     if args.demo:
         from kubetui.sim.runner import running_sim
 
