@@ -4,6 +4,8 @@ Each line says when, against which cluster (context, server, kubeconfig user nam
 (the plan: title, every step's API call and target uid) and how it ended (one outcome per
 object). Credentials never reach it: nothing from the kubeconfig but names is recorded,
 and the records are built field by field from the plan, never from request headers.
+Kyuubi steps are recorded with the server's URL (any ``user:password@`` part removed)
+and their fallback's API call.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
@@ -18,6 +21,7 @@ from kubetui.actions.execute import Outcome
 from kubetui.actions.plans import Plan
 from kubetui.paths import audit_log
 from kubetui.sources.kube_client import KubeClient
+from kubetui.sources.kyuubi import KyuubiClient
 
 
 class AuditStep(msgspec.Struct, frozen=True):
@@ -27,6 +31,8 @@ class AuditStep(msgspec.Struct, frozen=True):
     uid: str
     api_call: str
     reason: str
+    #: Kyuubi steps: the Kubernetes call used when Kyuubi could not do it.
+    fallback_call: str | None = None
 
 
 class AuditRecord(msgspec.Struct, frozen=True):
@@ -39,6 +45,8 @@ class AuditRecord(msgspec.Struct, frozen=True):
     steps: list[AuditStep]
     warnings: list[str]
     outcomes: list[Outcome]
+    #: The Kyuubi server the plan's Kyuubi steps went to, without credentials.
+    kyuubi: str | None = None
 
 
 def record_action(
@@ -47,9 +55,13 @@ def record_action(
     plan: Plan,
     outcomes: list[Outcome],
     path: Path | None = None,
+    *,
+    kyuubi: KyuubiClient | None = None,
 ) -> Path:
     """Append one line for an executed plan; returns the log's path."""
     target = path or audit_log()
+    kyuubi_url = _without_userinfo(kyuubi.config.url) if kyuubi is not None else None
+    uses_kyuubi = any(s.kyuubi is not None for s in plan.steps)
     record = AuditRecord(
         time=datetime.now(UTC).isoformat(timespec="seconds"),
         context=kube.context,
@@ -59,12 +71,19 @@ def record_action(
         plan=plan.title,
         steps=[
             AuditStep(
-                s.action, s.target.namespace, s.target.name, s.target.uid, s.api_call(), s.reason
+                s.action,
+                s.target.namespace,
+                s.target.name,
+                s.target.uid,
+                s.api_call(kyuubi_url),
+                s.reason,
+                s.fallback.api_call() if s.fallback is not None else None,
             )
             for s in plan.steps
         ],
         warnings=list(plan.warnings),
         outcomes=outcomes,
+        kyuubi=kyuubi_url if uses_kyuubi else None,
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     line = msgspec.json.encode(record) + b"\n"
@@ -75,3 +94,9 @@ def record_action(
     finally:
         os.close(fd)
     return target
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=host))

@@ -6,6 +6,12 @@ conflict shows before anything changes; only a step whose dry run passed is then
 for real. Steps are independent: a failure is
 reported and the next step runs. A cancel event stops before the next step; what was
 done stays reported.
+
+Kyuubi steps (kills) have no server-side dry run (Kyuubi offers none), so their preview
+says the call was not sent; the fallback driver delete is dry-run on the API server first.
+After a kill, the engine's pods are followed (``follow.py``) until they are gone or
+terminated, each change reported through ``on_progress`` as one inert line, and the
+outcome ends with where they ended. Kyuubi's answer is kept verbatim in the outcome.
 """
 
 from __future__ import annotations
@@ -16,9 +22,13 @@ from typing import Final
 
 import msgspec
 
-from kubetui.actions.plans import RESTARTED_AT, ROLLOUT_RESTART, Plan, Step
+from kubetui.actions.follow import DEFAULT_TIMEOUT, FollowResult, follow_pods
+from kubetui.actions.plans import KYUUBI_KILL_BATCH, RESTARTED_AT, ROLLOUT_RESTART, Plan, Step
+from kubetui.model.decode import decode_json_item
+from kubetui.model.inert_text import inert, single_line
 from kubetui.model.records import Pod
 from kubetui.sources.kube_client import KubeClient, KubeError, read_status
+from kubetui.sources.kyuubi import KyuubiClient, KyuubiError
 
 DRY_RUN_OK: Final = "dry-run-ok"
 DELETED: Final = "deleted"
@@ -30,9 +40,18 @@ FORBIDDEN: Final = "forbidden"
 FAILED: Final = "failed"
 CANCELLED: Final = "cancelled"
 RESTARTED: Final = "restarted"
+#: A kill followed to the end: the driver and executors are gone or terminated.
+KILLED: Final = "killed"
+#: Nothing to kill: Kyuubi refused and the pods had already ended.
+ALREADY_ENDED: Final = "already-ended"
 
 #: Outcomes that count as success for the exit code.
-SUCCESS: Final = frozenset({DRY_RUN_OK, DELETED, TERMINATING, HELD, GONE, RESTARTED})
+SUCCESS: Final = frozenset(
+    {DRY_RUN_OK, DELETED, TERMINATING, HELD, GONE, RESTARTED, KILLED, ALREADY_ENDED}
+)
+#: Outcomes of a delete that was accepted (a kill to follow).
+_ACCEPTED: Final = frozenset({DELETED, TERMINATING, HELD})
+Progress = Callable[[str], None]
 
 
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,15 +144,185 @@ def execute(
     dry_run_only: bool = False,
     cancel: threading.Event | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    kyuubi: KyuubiClient | None = None,
+    on_progress: Progress | None = None,
+    follow_timeout: float = DEFAULT_TIMEOUT,
+    follow_interval: float = 0.5,
 ) -> list[Outcome]:
-    """Run every step in order; one outcome per step (cancelled ones included)."""
+    """Run every step in order; one outcome per step (cancelled ones included).
+
+    ``kyuubi`` runs Kyuubi steps (without it they use their fallback); ``on_progress``
+    gets one line per observation while a kill is followed, for up to ``follow_timeout``
+    seconds, polling every ``follow_interval``.
+    """
     outcomes: list[Outcome] = []
+    progress = _inert(on_progress)
     for step in plan.steps:
         if cancel is not None and cancel.is_set():
             outcome = _outcome(step, CANCELLED, "not run: cancelled by the operator")
+        elif step.kyuubi is not None:
+            run = _Kill(kube, kyuubi, step, cancel, progress, follow_timeout, follow_interval)
+            outcome = run.run(dry_run_only=dry_run_only)
         else:
             outcome = run_step(kube, step, dry_run_only=dry_run_only)
+            if step.follow is not None and not dry_run_only and outcome.status in _ACCEPTED:
+                run = _Kill(kube, kyuubi, step, cancel, progress, follow_timeout, follow_interval)
+                outcome = run.finish([f"driver pod {outcome.detail}"], killed=True)
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
     return outcomes
+
+
+def _inert(on_progress: Progress | None) -> Progress:
+    def report(line: str) -> None:
+        if on_progress is not None:
+            on_progress(single_line(inert(line)))
+
+    return report
+
+
+def _quote(text: str) -> str:
+    return f"'{single_line(text).strip()}'"
+
+
+class _Kill:
+    """One kill step: the Kyuubi call, the fallback driver delete when needed, following."""
+
+    def __init__(
+        self,
+        kube: KubeClient,
+        kyuubi: KyuubiClient | None,
+        step: Step,
+        cancel: threading.Event | None,
+        progress: Progress,
+        timeout: float,
+        interval: float,
+    ) -> None:
+        self.kube = kube
+        self.kyuubi = kyuubi
+        self.step = step
+        self.cancel = cancel
+        self.progress = progress
+        self.timeout = timeout
+        self.interval = interval
+
+    def run(self, *, dry_run_only: bool) -> Outcome:
+        step, fallback = self.step, self.step.fallback
+        refused = self._read_only()
+        if refused:
+            return _outcome(step, FAILED, refused)
+        dry = None
+        if fallback is not None:
+            dry = self._send(fallback, dry_run=True)
+            self.progress(f"fallback dry run ({fallback.target.name}): {dry[1]}")
+        if dry_run_only:
+            return self._preview(dry)
+        kyuubi_words, kyuubi_ok, kyuubi_killed = self._call_kyuubi()
+        parts = [kyuubi_words]
+        use_fallback = not kyuubi_ok
+        if kyuubi_ok and fallback is not None and self._driver_runs(fallback):
+            use_fallback = True
+            parts.append("Kyuubi answered but the driver still runs")
+        if not use_fallback:
+            return self.finish(parts, killed=kyuubi_killed)
+        if fallback is None:
+            return _outcome(step, FAILED, "; ".join([*parts, "no driver pod to delete instead"]))
+        assert dry is not None
+        if dry[0] != DRY_RUN_OK:
+            parts.append(f"fallback driver pod delete not sent: {dry[1]}")
+            return _outcome(step, dry[0], "; ".join(parts))
+        self.progress(f"deleting driver pod {fallback.target.name} instead (uid precondition)")
+        status, detail = self._send(fallback, dry_run=False)
+        parts.append(f"fallback: driver pod {detail}")
+        if status not in _ACCEPTED:
+            return _outcome(step, status, "; ".join(parts))
+        return self.finish(parts, killed=True)
+
+    def _read_only(self) -> str | None:
+        if self.kube.read_only or (self.kyuubi is not None and self.kyuubi.read_only):
+            return f"read-only: refusing {self.step.api_call()} (started with --read-only)"
+        return None
+
+    def _send(self, step: Step, *, dry_run: bool) -> tuple[str, str]:
+        try:
+            return _send(self.kube, step, dry_run=dry_run)
+        except KubeError as exc:
+            return FAILED, str(exc)
+
+    def _preview(self, dry: tuple[str, str] | None) -> Outcome:
+        words = f"Kyuubi has no dry run: {self._call_text()} not sent"
+        if dry is None:
+            return _outcome(self.step, DRY_RUN_OK, words)
+        return _outcome(self.step, dry[0], f"{words}; fallback driver pod delete: {dry[1]}")
+
+    def _call_text(self) -> str:
+        return self.step.api_call(self.kyuubi.config.url if self.kyuubi is not None else None)
+
+    def _call_kyuubi(self) -> tuple[str, bool, bool]:
+        """(Kyuubi's answer in words, whether Kyuubi answered, whether it says it killed)."""
+        call = self.step.kyuubi
+        assert call is not None
+        if self.kyuubi is None:
+            self.progress("Kyuubi not connected: deleting the driver pod instead")
+            return "Kyuubi not connected", False, False
+        self.progress(self._call_text())
+        try:
+            answer = self.kyuubi.send(call.method, call.path, query=dict(call.query))
+            body = self.kyuubi.checked(call.method, call.path, answer)
+        except KyuubiError as exc:
+            self.progress(f"Kyuubi failed: {exc}")
+            return f"Kyuubi failed: {exc}", False, False
+        if self.step.action == KYUUBI_KILL_BATCH:
+            success = isinstance(body, dict) and body.get("success") is True
+            msg = body.get("msg") if isinstance(body, dict) else body
+            words = f"Kyuubi: success={str(success).lower()} {_quote(str(msg or ''))}"
+        else:
+            text = body if isinstance(body, str) else str(body)
+            success = bool(text.strip())
+            words = f"Kyuubi: {_quote(text)}" if success else "Kyuubi: no engine registered"
+        self.progress(words)
+        return words, True, success
+
+    def _driver_runs(self, fallback: Step) -> bool:
+        """Whether the driver the plan saw is still there, unmarked and not ended."""
+        target = fallback.target
+        path = f"/api/v1/namespaces/{target.namespace}/pods/{target.name}"
+        try:
+            pod, _ = decode_json_item(self.kube.get(path), Pod)
+        except KubeError:
+            return False  # gone (404), or unknown: following will show it
+        return (
+            pod is not None
+            and pod.metadata.uid == target.uid
+            and pod.metadata.deletion_timestamp is None
+            and pod.status.phase not in ("Succeeded", "Failed")
+        )
+
+    def finish(self, parts: list[str], *, killed: bool) -> Outcome:
+        """Follow the pods, then the outcome: what was asked and where the pods ended."""
+        follow = self.step.follow
+        if follow is None:
+            return _outcome(self.step, KILLED if killed else ALREADY_ENDED, "; ".join(parts))
+        result = follow_pods(
+            self.kube,
+            follow,
+            timeout=self.timeout,
+            interval=self.interval,
+            cancel=self.cancel,
+            on_progress=self.progress,
+        )
+        return _outcome(self.step, *_ending(result, parts, killed=killed))
+
+
+def _ending(result: FollowResult, parts: list[str], *, killed: bool) -> tuple[str, str]:
+    summary = result.summary()
+    if result.done:
+        if result.already or not killed:
+            return ALREADY_ENDED, "; ".join([*parts, f"pods {summary}"])
+        return KILLED, "; ".join([*parts, f"killed: {summary}"])
+    running = result.still_running
+    if result.stopped == "timeout" and running:
+        parts = [*parts, f"not killed: {', '.join(running)} still running", summary]
+        return FAILED, "; ".join(parts)
+    return TERMINATING, "; ".join([*parts, summary])

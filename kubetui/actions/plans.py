@@ -10,6 +10,11 @@ same name between preview and confirm is a different pod, and the server answers
 Force deletes also carry the resourceVersion: they are only safe for the state the
 operator saw (stuck past its deadline, or bound to a node that is gone), so any change
 since the preview stops them.
+
+Kyuubi steps (``KYUUBI_KILL_BATCH``, ``KYUUBI_KILL_ENGINE``) carry a :class:`KyuubiCall`
+instead of a Kubernetes request, and usually a ``fallback``: the driver pod delete (uid
+precondition) that runs when Kyuubi is down, refuses, or leaves the driver running.
+Their ``follow`` names the pods to watch until they are gone (``follow.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Final
+from urllib.parse import urlencode
 
 import msgspec
 
@@ -27,6 +33,11 @@ from kubetui.model.records import Pod
 DELETE: Final = "delete"
 FORCE_DELETE: Final = "force-delete"
 ROLLOUT_RESTART: Final = "rollout-restart"
+KYUUBI_KILL_BATCH: Final = "kyuubi-kill-batch"
+KYUUBI_KILL_ENGINE: Final = "kyuubi-kill-engine"
+KYUUBI_ACTIONS: Final = frozenset({KYUUBI_KILL_BATCH, KYUUBI_KILL_ENGINE})
+#: Stands for the Kyuubi server's URL in a call shown without a client at hand.
+KYUUBI_PLACEHOLDER: Final = "{kyuubi}"
 
 #: Kind → API path segment, for the objects a step can act on.
 _PATHS: Final = {
@@ -54,8 +65,32 @@ class Target(msgspec.Struct, frozen=True, kw_only=True):
     resource_version: str | None = None
 
 
+class KyuubiCall(msgspec.Struct, frozen=True, kw_only=True):
+    """One Kyuubi REST request as data; ``path`` is below ``/api/v1``."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+
+    def url_path(self) -> str:
+        return "/api/v1" + self.path + (f"?{urlencode(self.query)}" if self.query else "")
+
+
+class Follow(msgspec.Struct, frozen=True, kw_only=True):
+    """The pods to watch after a kill, until each is gone or terminated.
+
+    ``label_selector`` finds them (and executors started meanwhile) in one LIST;
+    ``pods`` are the ones the operator saw, driver first, checked by uid.
+    """
+
+    namespace: str
+    label_selector: str
+    pods: tuple[Target, ...]
+    driver_uid: str | None = None
+
+
 class Step(msgspec.Struct, frozen=True, kw_only=True):
-    action: str  # DELETE or FORCE_DELETE
+    action: str  # DELETE, FORCE_DELETE, ROLLOUT_RESTART or one of KYUUBI_ACTIONS
     target: Target
     #: Why this object was selected (the finding's or policy's one-liner).
     reason: str
@@ -71,12 +106,30 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
     #: For ROLLOUT_RESTART: the annotation value, fixed when the plan is made.
     restarted_at: str | None = None
 
+    #: For KYUUBI_ACTIONS: the request to Kyuubi (``target`` is the driver pod when one
+    #: exists, else the batch or engine with its id as name and uid).
+    kyuubi: KyuubiCall | None = None
+    #: The Kubernetes step run instead when the Kyuubi call cannot do the job.
+    fallback: Step | None = None
+    #: When ``fallback`` runs, and which case the plan expects, in words.
+    fallback_when: str | None = None
+    #: The pods to watch after this step (kills).
+    follow: Follow | None = None
+
+    @property
+    def is_kyuubi(self) -> bool:
+        return self.kyuubi is not None
+
     @property
     def method(self) -> str:
+        if self.kyuubi is not None:
+            return self.kyuubi.method
         return "PATCH" if self.action == ROLLOUT_RESTART else "DELETE"
 
     @property
     def path(self) -> str:
+        if self.kyuubi is not None:
+            return self.kyuubi.url_path()
         return _PATHS[self.target.kind].format(ns=self.target.namespace, name=self.target.name)
 
     @property
@@ -115,8 +168,15 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
             body["dryRun"] = ["All"]
         return body
 
-    def api_call(self) -> str:
-        """The request, as the confirmation screen and the audit log show it."""
+    def api_call(self, kyuubi_url: str | None = None) -> str:
+        """The request, as the confirmation screen and the audit log show it.
+
+        A Kyuubi call starts with ``kyuubi_url`` (else ``{kyuubi}``); its fallback is
+        ``fallback.api_call()``.
+        """
+        if self.kyuubi is not None:
+            base = (kyuubi_url or KYUUBI_PLACEHOLDER).rstrip("/").removesuffix("/api/v1")
+            return f"{self.kyuubi.method} {base}{self.kyuubi.url_path()}"
         if self.action == ROLLOUT_RESTART:
             return (
                 f"PATCH {self.path}?fieldManager=kubetui (strategic merge: "
@@ -140,7 +200,7 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
         return any(s.action == FORCE_DELETE for s in self.steps)
 
 
-def _target(pod: Pod, *, with_rv: bool = False) -> Target | None:
+def target_of(pod: Pod, *, with_rv: bool = False) -> Target | None:
     meta = pod.metadata
     if not (meta.namespace and meta.name and meta.uid):
         return None  # without a uid there is no safe precondition: never planned
@@ -152,7 +212,7 @@ def _target(pod: Pod, *, with_rv: bool = False) -> Target | None:
     )
 
 
-def _dependents(pod: Pod, pods: Iterable[Pod]) -> tuple[str, ...]:
+def dependents_of(pod: Pod, pods: Iterable[Pod]) -> tuple[str, ...]:
     uid = pod.metadata.uid
     return tuple(
         sorted(
@@ -167,7 +227,7 @@ def plan_failed_pods(selections: Sequence[Selection], pods: Sequence[Pod]) -> Pl
     """Delete the pods a cleanup policy selected (all Failed: the server uses grace 0)."""
     steps = []
     for selection in selections:
-        target = _target(selection.pod)
+        target = target_of(selection.pod)
         if target is not None:
             steps.append(
                 Step(
@@ -175,7 +235,7 @@ def plan_failed_pods(selections: Sequence[Selection], pods: Sequence[Pod]) -> Pl
                     target=target,
                     reason=selection.reason,
                     finalizers=selection.pod.metadata.finalizers,
-                    dependents=_dependents(selection.pod, pods),
+                    dependents=dependents_of(selection.pod, pods),
                 )
             )
     return Plan(title=f"Delete {len(steps)} failed pod(s) selected by policy", steps=tuple(steps))
@@ -205,7 +265,7 @@ def plan_finding_cleanup(
             continue
         pod = by_uid[finding.uid]
         force = finding.kind in ("stuck_terminating", "orphaned")
-        target = _target(pod, with_rv=force)
+        target = target_of(pod, with_rv=force)
         if target is None or (finding.uid in steps and not force):
             continue
         steps[finding.uid] = Step(
@@ -214,7 +274,7 @@ def plan_finding_cleanup(
             reason=f"{finding.kind}: {finding.summary}",
             grace_seconds=0 if force else None,
             finalizers=pod.metadata.finalizers,
-            dependents=_dependents(pod, pods),
+            dependents=dependents_of(pod, pods),
             check_resource_version=force,
         )
     for step in steps.values():
@@ -262,7 +322,7 @@ def plan_restart(pod: Pod, now: datetime) -> Plan:
     without an owner is refused: nothing would recreate it.
     """
     meta = pod.metadata
-    target = _target(pod)
+    target = target_of(pod)
     owner = next((r for r in meta.owner_references if r.controller), None)
     if target is None:
         raise PlanRefused("the pod has no uid: it cannot be deleted safely")

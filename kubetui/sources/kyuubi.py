@@ -12,6 +12,12 @@ Endpoints and quirks from apache/kyuubi master @ cfbbeec4 (kyuubi-facts.md §1�
 * ``GET /api/v1/sessions`` (only the caller's own since 1.12).
 * Basic auth; 401 without credentials, 403 with wrong ones.
 
+Writes (kill, relaunch; ``KyuubiClient.send`` and the typed calls below it) follow the
+same sources: ``DELETE /batches/{id}`` answers ``{success, msg}`` (``success=false`` with
+"already terminal" is an answer, not an error), ``DELETE /admin/engine`` answers plain
+text, ``POST /sessions`` an identifier, ``POST /batches`` a Batch. A read-only client
+refuses every write before any request, as ``KubeClient.read_only`` does.
+
 A poll runs on one thread that sleeps ``interval`` *after* each poll, so a slow server
 never stacks polls. When Kyuubi is down, slow, refusing or answering garbage, the last
 good data is kept and marked stale, with the reason in one inert line.
@@ -24,7 +30,8 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
+from urllib.parse import quote, urlencode
 
 import msgspec
 import urllib3
@@ -41,7 +48,15 @@ from kubetui.model.kyuubi_join import (
 )
 from kubetui.model.store import SyncState
 
-__all__ = ["KyuubiClient", "KyuubiConfig", "KyuubiError", "KyuubiPoller", "KyuubiUpdate"]
+__all__ = [
+    "KillAnswer",
+    "KyuubiAnswer",
+    "KyuubiClient",
+    "KyuubiConfig",
+    "KyuubiError",
+    "KyuubiPoller",
+    "KyuubiUpdate",
+]
 
 SOURCE: Final = "kyuubi"
 API: Final = "/api/v1"
@@ -79,7 +94,39 @@ class KyuubiConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 
 class KyuubiError(UserError):
-    """A failed poll; ``str()`` is one line naming the server and the cause."""
+    """A failed call; ``str()`` is one line naming the server and the cause.
+
+    ``status`` is the HTTP status when the server answered (None: transport failure,
+    refusal by a read-only client, or an answer that could not be read).
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class KyuubiAnswer(msgspec.Struct, frozen=True):
+    """A write's response: the status and the body, JSON-decoded when it is JSON, else
+    text (both inert)."""
+
+    status: int
+    body: Any
+
+
+class KillAnswer(msgspec.Struct, frozen=True):
+    """``DELETE /batches/{id}``'s ``{success, msg}``, verbatim."""
+
+    success: bool
+    msg: str
+
+
+class _KillBody(msgspec.Struct):
+    success: bool | None = None
+    msg: str | None = None
+
+
+class _SessionHandle(msgspec.Struct):
+    identifier: str | None = None
 
 
 class KyuubiUpdate(msgspec.Struct, kw_only=True):
@@ -98,8 +145,10 @@ class _Message(msgspec.Struct):
 class KyuubiClient:
     """Blocking REST calls to one Kyuubi server."""
 
-    def __init__(self, config: KyuubiConfig) -> None:
+    def __init__(self, config: KyuubiConfig, *, read_only: bool = False) -> None:
         self.config = config
+        #: ``--read-only``: every write is refused here, before a request is made.
+        self.read_only = read_only
         base = config.url.rstrip("/")
         self.base = base if base.endswith(API) else base + API
         self.where = f"Kyuubi at {config.url}"
@@ -114,8 +163,8 @@ class KyuubiClient:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _fail(self, detail: str) -> KyuubiError:
-        return KyuubiError(f"{self.where}: {single_line(inert(detail))[:300]}")
+    def _fail(self, detail: str, status: int | None = None) -> KyuubiError:
+        return KyuubiError(f"{self.where}: {single_line(inert(detail))[:300]}", status)
 
     def _headers(self) -> dict[str, str]:
         cfg = self.config
@@ -205,6 +254,124 @@ class KyuubiClient:
                 break  # not an admin: other users' engines are out of reach
         return found, complete
 
+    # ------------------------------------------------------------------ writes
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, str] | None = None,
+        json: Any = None,
+    ) -> KyuubiAnswer:
+        """One request to ``/api/v1{path}``; any HTTP status comes back as an answer.
+
+        Only transport failures (and a read-only client, for anything but GET) raise
+        :class:`KyuubiError`. Each request asks for its own connection
+        (``Connection: close``): a write is never sent on a keep-alive connection the
+        server may have closed, nor retried. Headers (the password) never reach a message.
+        """
+        if self.read_only and method != "GET":
+            raise KyuubiError(f"read-only: refusing {method} {self.where}{API}{path}")
+        url = self.base + path + (f"?{urlencode(query)}" if query else "")
+        headers = {**self._headers(), "Connection": "close"}
+        body = None
+        if json is not None:
+            body = msgspec.json.encode(json)
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self._pool.request(method, url, body=body, headers=headers)
+        except urllib3.exceptions.MaxRetryError as exc:
+            raise self._fail(_transport(exc.reason)) from None
+        except urllib3.exceptions.HTTPError as exc:
+            raise self._fail(_transport(exc)) from None
+        return KyuubiAnswer(response.status, _decode_answer(response.data))
+
+    def checked(self, method: str, path: str, answer: KyuubiAnswer) -> Any:
+        """The body of a 2xx answer; else :class:`KyuubiError` with Kyuubi's message."""
+        if answer.status < 300:
+            return answer.body
+        if answer.status == 401:
+            detail = "unauthorized (401): check the Kyuubi user and password"
+        else:
+            detail = f"{method} {path}: HTTP {answer.status}"
+            text = _answer_text(answer.body)
+            if text:
+                detail += f": {text}"
+        raise self._fail(detail, answer.status)
+
+    def _typed(self, method: str, path: str, answer: KyuubiAnswer, type_: type[T]) -> T:
+        body = self.checked(method, path, answer)
+        try:
+            return msgspec.convert(body, type_)
+        except msgspec.ValidationError as exc:
+            raise self._fail(f"{method} {path} answered unexpected JSON: {exc}") from None
+
+    def delete_batch(self, batch_id: str) -> KillAnswer:
+        """Kill a batch (``DELETE /batches/{id}``); Kyuubi's ``{success, msg}`` verbatim."""
+        path = f"/batches/{quote(batch_id, safe='')}"
+        answer = self._typed("DELETE", path, self.send("DELETE", path), _KillBody)
+        return KillAnswer(bool(answer.success), answer.msg or "")
+
+    def engine_query(
+        self, user: str, engine_type: str, share_level: str, subdomain: str | None
+    ) -> dict[str, str]:
+        """``/admin/engine``'s query for one engine space; another user's via
+        ``proxyUser`` (needs admin rights, kyuubi-facts §1.4)."""
+        query = {"type": engine_type, "sharelevel": share_level}
+        if subdomain:
+            query["subdomain"] = subdomain
+        if user != self.config.user:
+            query["proxyUser"] = user
+        return query
+
+    def delete_engine(
+        self,
+        user: str,
+        engine_type: str,
+        share_level: str,
+        subdomain: str | None,
+        *,
+        kill: bool = True,
+    ) -> str:
+        """Deregister the engines of one space (``DELETE /admin/engine``) and, with
+        ``kill``, kill their apps; Kyuubi's text answer verbatim ("" when none was found)."""
+        query = self.engine_query(user, engine_type, share_level, subdomain)
+        query["kill"] = "true" if kill else "false"
+        answer = self.send("DELETE", "/admin/engine", query=query)
+        body = self.checked("DELETE", "/admin/engine", answer)
+        return body if isinstance(body, str) else msgspec.json.encode(body).decode()
+
+    def list_engines(
+        self, user: str, engine_type: str, share_level: str, subdomain: str | None = None
+    ) -> list[KyuubiEngine]:
+        """The engines registered in one space (``GET /admin/engine``)."""
+        query = self.engine_query(user, engine_type, share_level, subdomain)
+        answer = self.send("GET", "/admin/engine", query=query)
+        return self._typed("GET", "/admin/engine", answer, list[KyuubiEngine])
+
+    def open_session(self, configs: dict[str, str]) -> str:
+        """Open a session (``POST /sessions``), which launches an engine when none is
+        registered for its space; the session's identifier."""
+        answer = self.send("POST", "/sessions", json={"configs": configs})
+        handle = self._typed("POST", "/sessions", answer, _SessionHandle).identifier
+        if not handle:
+            raise self._fail("POST /sessions answered no session identifier")
+        return handle
+
+    def close_session(self, handle: str) -> None:
+        path = f"/sessions/{quote(handle, safe='')}"
+        self.checked("DELETE", path, self.send("DELETE", path))
+
+    def submit_batch(self, request: Any) -> KyuubiBatch:
+        """Submit a BatchRequest (a dict or a msgspec Struct) as JSON (``POST /batches``)."""
+        answer = self.send("POST", "/batches", json=request)
+        return self._typed("POST", "/batches", answer, KyuubiBatch)
+
+    def get_batch(self, batch_id: str) -> KyuubiBatch:
+        path = f"/batches/{quote(batch_id, safe='')}"
+        return self._typed("GET", path, self.send("GET", path), KyuubiBatch)
+
     def fetch(self) -> KyuubiData:
         """One full poll; :class:`KyuubiError` when any part of it fails.
 
@@ -240,6 +407,33 @@ class _StatusError(Exception):
         super().__init__(str(error))
         self.status = status
         self.error = error
+
+
+def _decode_answer(data: bytes) -> Any:
+    """JSON when the body is JSON, else its text; strings made inert either way."""
+    try:
+        body = msgspec.json.decode(data) if data.strip() else ""
+    except msgspec.DecodeError:
+        return inert(data.decode("utf-8", "replace"))
+    return _inert_strings(body)
+
+
+def _inert_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return inert(value)
+    if isinstance(value, list):
+        return [_inert_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _inert_strings(v) for k, v in value.items()}
+    return value
+
+
+def _answer_text(body: Any) -> str:
+    """Kyuubi's error ``{"message"}``, else the body as text (a Jetty page, plain text)."""
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return body["message"]
+    text = body if isinstance(body, str) else msgspec.json.encode(body).decode()
+    return text.strip()
 
 
 def _message(response: urllib3.BaseHTTPResponse) -> str:
