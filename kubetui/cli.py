@@ -91,6 +91,20 @@ def add_cluster_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_kyuubi_flags(parser: argparse.ArgumentParser) -> None:
+    """Where the Kyuubi server is; they override the context's ``kyuubi`` in the config."""
+    parser.add_argument(
+        "--kyuubi-url",
+        metavar="URL",
+        help="also poll this Kyuubi REST server (http(s)://host:10099) and show where its "
+        "engine states disagree with the pods (default: the context's kyuubi.url in the config)",
+    )
+    parser.add_argument("--kyuubi-user", metavar="USER", help="Kyuubi user (basic auth)")
+    parser.add_argument(
+        "--kyuubi-password-env", metavar="VAR", help="environment variable with the password"
+    )
+
+
 def _add_demo_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--demo",
@@ -139,16 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="after the sync, watch object updates for SECONDS to find hot reconcile loops",
     )
-    triage.add_argument(
-        "--kyuubi-url",
-        metavar="URL",
-        help="also poll this Kyuubi REST server (http(s)://host:10099) and report where "
-        "its engine states disagree with the pods",
-    )
-    triage.add_argument("--kyuubi-user", metavar="USER", help="Kyuubi user (basic auth)")
-    triage.add_argument(
-        "--kyuubi-password-env", metavar="VAR", help="environment variable with the password"
-    )
+    add_kyuubi_flags(triage)
 
     cleanup = commands.add_parser(
         "cleanup",

@@ -130,6 +130,12 @@ class KyuubiMeta(msgspec.Struct, frozen=True, kw_only=True):
     registered: bool = False
     sessions: int = 0
     kyuubi_instance: str | None = None
+    #: The batch type (SPARK, PYSPARK) or the engine type (SPARK_SQL, …).
+    engine_type: str | None = None
+    #: USER, GROUP, SERVER, CONNECTION …; None for a batch.
+    share_level: str | None = None
+    #: The engine space's subdomain (what a relaunch must reopen); None for a batch.
+    subdomain: str | None = None
     #: "Kyuubi says …, the pods prove …" when the two views cannot both be true.
     disagreement: str | None = None
 
@@ -206,6 +212,7 @@ def join_engines(engines: Iterable[Engine], data: KyuubiData) -> list[Engine]:
                 app_state=batch.app_state,
                 sessions=count,
                 kyuubi_instance=batch.kyuubi_instance,
+                engine_type=batch.batch_type,
                 disagreement=_batch_disagreement(batch, engine),
             )
         elif node is not None:
@@ -216,6 +223,9 @@ def join_engines(engines: Iterable[Engine], data: KyuubiData) -> list[Engine]:
                 registered=True,
                 sessions=count,
                 kyuubi_instance=node.instance,
+                engine_type=node.engine_type,
+                share_level=node.share_level,
+                subdomain=node.subdomain,
                 disagreement=_engine_disagreement(engine),
             )
         else:

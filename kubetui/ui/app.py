@@ -25,11 +25,14 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from kubetui.config import Settings
+from kubetui.model.kyuubi_join import KyuubiData, disagreement_findings, join_engines
 from kubetui.model.store import ChangeBatch, ClusterState, Snapshot, SyncState
-from kubetui.model.triage import analyse
+from kubetui.model.triage import Analysis, analyse
 from kubetui.paths import user_themes_dir
 from kubetui.sources.churn import ChurnUpdate
 from kubetui.sources.kube_client import KubeClient
+from kubetui.sources.kyuubi import KyuubiClient, KyuubiUpdate
 from kubetui.sources.metrics import MetricsUpdate
 from kubetui.ui.data import Clock, DashboardData, utc_now
 from kubetui.ui.detail import PodDetailScreen
@@ -71,8 +74,13 @@ class KubetuiApp(App[None]):
         theme: str | None = None,
         store: ClusterState | None = None,
         source_names: Sequence[str] = (),
+        settings: Settings | None = None,
     ) -> None:
         super().__init__()
+        #: The config file's settings with the command line's over them.
+        self.settings = settings or Settings()
+        #: For engine kills and relaunches; None when no Kyuubi server is configured.
+        self.kyuubi = KyuubiClient(self.settings.kyuubi) if self.settings.kyuubi else None
         self.sources = list(sources)
         #: Sync sources that must have reported before the app counts as settled.
         self.source_names = tuple(source_names)
@@ -132,7 +140,9 @@ class KubetuiApp(App[None]):
         for source in self.sources:
             source.stop()
 
-    def _post_update(self, update: ChangeBatch | MetricsUpdate | ChurnUpdate) -> None:
+    def _post_update(
+        self, update: ChangeBatch | MetricsUpdate | ChurnUpdate | KyuubiUpdate
+    ) -> None:
         """Called from source threads: hand the update to the UI thread."""
         self.post_message(SourceUpdated(update))
 
@@ -150,6 +160,8 @@ class KubetuiApp(App[None]):
         elif isinstance(update, MetricsUpdate):
             store.set_usage(update)
             self.data.generation += 1
+        elif isinstance(update, KyuubiUpdate):
+            store.set_kyuubi(update)
         else:
             self._apply_batch(update)
         self._schedule_repaint()
@@ -219,18 +231,27 @@ class KubetuiApp(App[None]):
         if self.data.analysis is None and waiting and not self._all_reported():
             return  # … and, for a few seconds, for every source's first word
         self._analysing = True
-        self._analyse(store.snapshot())
+        now = self.data.now()
+        self._analyse(store.snapshot(), store.kyuubi, store.known_engine_ids(now))
 
     @work(thread=True, group="analysis", exit_on_error=False, description="findings")
-    def _analyse(self, snap: Snapshot) -> None:
-        analysis = analyse(
+    def _analyse(
+        self, snap: Snapshot, kyuubi: KyuubiData | None, known_ids: set[str] | None
+    ) -> None:
+        """Engines and findings; with a Kyuubi poll, Kyuubi's word joined to each engine
+        and its disagreements with the pods as findings of their own."""
+        engines, findings = analyse(
             snap.pods,
             snap.nodes,
             self.data.now(),
             thresholds=self.data.store.thresholds,
             rates=snap.rates,
+            known_engine_ids=known_ids,
         )
-        self.post_message(AnalysisFinished(snap.version, analysis))
+        if kyuubi is not None:
+            engines = join_engines(engines, kyuubi)
+            findings = findings + disagreement_findings(engines)
+        self.post_message(AnalysisFinished(snap.version, Analysis(engines, findings)))
 
     @on(AnalysisFinished)
     def _take_analysis(self, message: AnalysisFinished) -> None:

@@ -21,7 +21,10 @@ from kubetui.errors import UserError
 from kubetui.ui.data import Clock, utc_now
 
 if TYPE_CHECKING:
+    from kubetui.config import Settings
+    from kubetui.sim.runner import RunningSim
     from kubetui.sources.kube_client import KubeClient
+    from kubetui.sources.kyuubi import KyuubiConfig
     from kubetui.ui.app import KubetuiApp
 
 #: A cheap GET every authenticated (even anonymous) user may make.
@@ -49,13 +52,25 @@ def add_hot_loops_flag(parser: argparse.ArgumentParser, *, default: bool) -> Non
     )
 
 
+def add_read_only_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="hide every write key and refuse every write request (the config's read_only "
+        "can make this the default; this flag cannot lift it)",
+    )
+
+
 def add_dashboard_flags(parser: argparse.ArgumentParser) -> None:
-    """``kubetui`` itself: the connection flags of ``kubetui triage``, --theme, --hot-loops."""
-    from kubetui.cli import add_cluster_flags
+    """``kubetui`` itself: the connection and Kyuubi flags of ``kubetui triage``, --theme,
+    --hot-loops, --read-only."""
+    from kubetui.cli import add_cluster_flags, add_kyuubi_flags
 
     add_cluster_flags(parser)
+    add_kyuubi_flags(parser)
     add_theme_flag(parser)
     add_hot_loops_flag(parser, default=False)
+    add_read_only_flag(parser)
 
 
 def add_demo_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -82,6 +97,7 @@ def add_demo_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
     )
     add_theme_flag(demo)
     add_hot_loops_flag(demo, default=True)
+    add_read_only_flag(demo)
     return demo
 
 
@@ -100,18 +116,26 @@ def dashboard_app(
     clock: Clock = utc_now,
     theme: str | None = None,
     hot_loops: bool = False,
+    settings: Settings | None = None,
 ) -> KubetuiApp:
-    """The dashboard on ``kube``, fed from the cluster; not yet running."""
+    """The dashboard on ``kube``, fed from the cluster (and Kyuubi, when the settings
+    name one); not yet running. Read-only settings make ``kube`` refuse every write."""
+    from kubetui.config import Settings
     from kubetui.ui.app import KubetuiApp
     from kubetui.ui.feed import cluster_sources
     from kubetui.ui.header import Target
+
+    settings = settings or Settings()
+    kube.read_only = kube.read_only or settings.read_only
 
     target = Target(
         context=kube.context,
         server=server_label or kube.server,
         namespaces=tuple(namespaces) if namespaces else None,
     )
-    sources, source_names = cluster_sources(kube, namespaces, hot_loops=hot_loops)
+    sources, source_names = cluster_sources(
+        kube, namespaces, hot_loops=hot_loops, kyuubi=settings.kyuubi
+    )
     return KubetuiApp(
         sources,
         target,
@@ -119,6 +143,29 @@ def dashboard_app(
         kube=kube,
         clock=clock,
         theme=theme,
+        settings=settings,
+    )
+
+
+def dashboard_settings(
+    args: argparse.Namespace, context: str | None, *, kyuubi: KyuubiConfig | None = None
+) -> Settings:
+    """The config file's settings for ``context``, with the command line's over them:
+    ``--read-only`` can only add, the Kyuubi flags replace or amend the configured server
+    (``kyuubi`` is the demo's own, used when neither names one)."""
+    import msgspec
+
+    from kubetui.config import kyuubi_from_flags, load_settings
+
+    settings = load_settings(context)
+    chosen = kyuubi_from_flags(
+        getattr(args, "kyuubi_url", None),
+        getattr(args, "kyuubi_user", None),
+        getattr(args, "kyuubi_password_env", None),
+        settings.kyuubi or kyuubi,
+    )
+    return msgspec.structs.replace(
+        settings, read_only=settings.read_only or args.read_only, kyuubi=chosen
     )
 
 
@@ -133,10 +180,31 @@ def run_dashboard(args: argparse.Namespace) -> int:
                 f"{exc}; 'kubetui demo' opens the dashboard on a built-in cluster"
             ) from None
         raise
+    settings = dashboard_settings(args, kube.context)
     kube.get(_PROBE_PATH)  # KubeError (one line, exit 2) before the terminal is taken
-    app = dashboard_app(kube, namespaces_of(args), theme=args.theme, hot_loops=args.hot_loops)
+    app = dashboard_app(
+        kube,
+        namespaces_of(args),
+        theme=args.theme,
+        hot_loops=args.hot_loops,
+        settings=settings,
+    )
     app.run()
     return app.return_code or 0
+
+
+def demo_kyuubi(sim: RunningSim) -> KyuubiConfig | None:
+    """The demo's own Kyuubi lookalike, polled every few seconds as its admin (the
+    password goes in a file beside the demo's kubeconfig, as a real setup would keep it)."""
+    from kubetui.sources.kyuubi import KyuubiConfig
+
+    if sim.kyuubi_url is None or sim.kyuubi is None:
+        return None
+    user, password = next(iter(sim.kyuubi.users.items()))
+    secret = sim.kubeconfig_path.parent / "kyuubi-password"
+    secret.touch(mode=0o600)
+    secret.write_text(password)
+    return KyuubiConfig(url=sim.kyuubi_url, user=user, password_file=str(secret), interval=5.0)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -165,6 +233,7 @@ def run_demo(args: argparse.Namespace) -> int:
             clock=sim.state.clock.now,
             theme=args.theme,
             hot_loops=args.hot_loops,
+            settings=dashboard_settings(args, kube.context, kyuubi=demo_kyuubi(sim)),
         )
         app.run()
         return app.return_code or 0

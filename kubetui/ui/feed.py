@@ -4,7 +4,8 @@
 ``ChangeBatch`` (the live LIST+WATCH ingest of pods and nodes), a ``MetricsUpdate``
 (container usage from metrics.k8s.io when it is served, as ``kubectl top`` reads it; it
 ranks the OOM order), or a ``ChurnUpdate`` (the metadata watch behind the hot-loops
-view, on when asked for: it watches many kinds).
+view, on when asked for: it watches many kinds), or a ``KyuubiUpdate`` (Kyuubi's own
+word on its batches and engines, when a Kyuubi server is configured).
 The app wraps each in one message and applies it on the UI thread. Notices and errors
 travel in each update's ``SyncState.message`` (one inert line), shown once.
 """
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from kubetui.sources.kube_client import KubeClient
+from kubetui.sources.kyuubi import KyuubiConfig
 
 Post = Callable[[Any], None]
 
@@ -26,10 +28,15 @@ class Source(Protocol):
 
 
 def cluster_sources(
-    kube: KubeClient, namespaces: Sequence[str] | None, *, hot_loops: bool = False
+    kube: KubeClient,
+    namespaces: Sequence[str] | None,
+    *,
+    hot_loops: bool = False,
+    kyuubi: KyuubiConfig | None = None,
 ) -> tuple[list[Source], tuple[str, ...]]:
-    """Pods and nodes live, usage, and the churn watch when ``hot_loops``; with the sync
-    source names they report under (the app is settled once each has reported)."""
+    """Pods and nodes live, usage, the churn watch when ``hot_loops``, the Kyuubi poll
+    when a server is given; with the sync source names they report under (the app is
+    settled once each has reported)."""
     from kubetui.sources.churn import SOURCE as CHURN
     from kubetui.sources.churn import ChurnWatcher
     from kubetui.sources.ingest import Ingest
@@ -42,4 +49,10 @@ def cluster_sources(
     if hot_loops:
         sources.append(ChurnWatcher(kube, namespaces))
         names += (CHURN,)
+    if kyuubi is not None:
+        from kubetui.sources.kyuubi import SOURCE as KYUUBI
+        from kubetui.sources.kyuubi import KyuubiPoller
+
+        sources.append(KyuubiPoller(kyuubi))
+        names += (KYUUBI,)
     return sources, names

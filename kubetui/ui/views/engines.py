@@ -1,14 +1,24 @@
-"""3 Engines: the state each engine's pods prove, beside what Kyuubi's rule says."""
+"""3 Engines: the state each engine's pods prove, beside what Kyuubi says.
+
+KYUUBI is Kyuubi's own word when a Kyuubi server is polled: the batch's appState (else
+its batch state) from ``GET /batches``, or ``REGISTERED`` for an engine listed by
+``GET /admin/engine``. Without a poll (or for an engine Kyuubi does not list) it is what
+Kyuubi's pod rule would say about the same driver, marked ``~`` because Kyuubi never said
+it. ``≠`` marks an engine whose two views cannot both be true.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from textual.app import ComposeResult
 
+from kubetui.model.durations import as_aware, human_duration
 from kubetui.model.engines import Engine
+from kubetui.model.kyuubi_join import KyuubiMeta
+from kubetui.model.pod_status import pod_columns
 from kubetui.ui.line_table import Column, LineTable, Row
-from kubetui.ui.rows import engine_cells
 from kubetui.ui.views.base import View
 
 COLUMNS = (
@@ -16,12 +26,22 @@ COLUMNS = (
     Column("NAMESPACE", 15),
     Column("ENGINE", 20, flex=2, middle=True),
     Column("STATE", 9),
-    Column("KYUUBI SAYS", 11),
+    Column("KYUUBI", 10),
     Column("DRIVER", 16),
     Column("EXEC R/F/N", 10),
     Column("REASON", 16, flex=1),
+    Column("USER", 8),
+    Column("KIND", 14),
+    Column("INSTANCE", 15),
     Column("AGE", 5, right=True),
 )
+_STATE_STYLE = {
+    "FAILED": "critical",
+    "UNKNOWN": "warning",
+    "NOT_FOUND": "warning",
+    "RUNNING": "ok",
+    "FINISHED": "ok",
+}
 _STATE_ORDER = ("KILLED", "FAILED", "UNKNOWN", "NOT_FOUND", "PENDING", "RUNNING", "FINISHED")
 
 
@@ -70,7 +90,7 @@ class EnginesView(View):
                 for e in engines
                 if needle
                 in " ".join(
-                    filter(None, (engine_key(e), e.name, e.app_id, e.state, e.reason))
+                    filter(None, (engine_key(e), e.name, e.app_id, e.state, e.reason, e.user))
                 ).lower()
             ]
         if self.sort == "state":
@@ -94,3 +114,58 @@ class EnginesView(View):
 
     def counts(self) -> tuple[int, int]:
         return len(self._by_key), self._total
+
+
+def kyuubi_says(engine: Engine) -> tuple[str, bool]:
+    """The KYUUBI cell and whether the two views disagree (see the module docstring)."""
+    meta = engine.kyuubi_meta
+    if isinstance(meta, KyuubiMeta):
+        said = "REGISTERED" if meta.source == "engine" else meta.app_state or meta.batch_state
+        return said or "-", meta.disagreement is not None
+    if engine.kyuubi_state is None:
+        return "-", False
+    return f"~{engine.kyuubi_state}", engine.kyuubi_state != engine.state
+
+
+def engine_kind(meta: KyuubiMeta | None) -> str:
+    """``batch SPARK`` or ``USER SPARK_SQL``; ``-`` when Kyuubi did not say."""
+    if meta is None:
+        return "-"
+    if meta.source == "batch":
+        return f"batch {meta.engine_type or '?'}"
+    return f"{meta.share_level or '?'} {meta.engine_type or '?'}"
+
+
+def engine_cells(engine: Engine, now: datetime) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+    """An engines row: ≠ marker, NAMESPACE, ENGINE, STATE, KYUUBI, DRIVER, EXEC (running/
+    failed of total), REASON, USER, KIND, INSTANCE, AGE."""
+    said, disagree = kyuubi_says(engine)
+    meta = engine.kyuubi_meta if isinstance(engine.kyuubi_meta, KyuubiMeta) else None
+    driver = engine.driver
+    executors = engine.executors
+    started = driver.metadata.creation_timestamp if driver is not None else None
+    if started is None and executors:
+        started = executors[0].metadata.creation_timestamp
+    if engine.state == "KILLED":
+        state_style = "oom" if engine.reason == "OOMKilled" else "critical"
+    else:
+        state_style = _STATE_STYLE.get(engine.state)
+    running = sum(p.status.phase == "Running" for p in executors)
+    failed = sum(p.status.phase == "Failed" for p in executors)
+    cells = (
+        "≠" if disagree else "",
+        engine.namespace or "",
+        engine.id,
+        engine.state,
+        said,
+        "gone" if driver is None else pod_columns(driver, now).status,
+        f"{running}/{failed}/{len(executors)}",
+        engine.reason or "",
+        engine.user or "-",
+        engine_kind(meta),
+        (meta.kyuubi_instance if meta else None) or "-",
+        human_duration(now - as_aware(started)) if started else "?",
+    )
+    marker_style = "critical" if disagree else None
+    styles = (marker_style, None, None, state_style, "warning" if disagree else None)
+    return cells, styles

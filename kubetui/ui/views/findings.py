@@ -7,6 +7,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 
 from kubetui.model.findings import KINDS, Finding
+from kubetui.model.kyuubi_join import DISAGREEMENT
 from kubetui.ui.line_table import Column, LineTable, Row
 from kubetui.ui.rows import finding_cells, finding_group_title, qualified
 from kubetui.ui.views.base import View
@@ -75,7 +76,7 @@ class FindingsView(View):
             by_kind.setdefault(f.kind, []).append((key, f))
         keys: list[str] = []
         self._group_counts = {}
-        for kind in KINDS:
+        for kind in (*KINDS, DISAGREEMENT):
             rows = by_kind.get(kind)
             if not rows:
                 continue

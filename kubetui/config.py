@@ -1,0 +1,207 @@
+"""The user's settings file: ``$XDG_CONFIG_HOME/kubetui/config.yaml`` (``kubetui locate config``).
+
+Everything has a default, so no file is needed. What it holds, and why it lives in a file
+rather than flags:
+
+* ``read_only``: a default that makes a shared bastion account safe; per context too, so
+  a production context can be read-only while a staging one is not. ``--read-only`` can
+  only add to it, never lift it.
+* ``max_bulk``: the cap on bulk actions (cleanup), so one key never deletes hundreds of
+  pods by surprise.
+* ``contexts.<name>.kyuubi``: how to reach the Kyuubi server that launched the engines on
+  that cluster (URL, user, where the password is: an environment variable or a file, never
+  the file itself).
+* ``cleanup_presets``: named failed-pod policies (descheduler RemoveFailedPods arguments).
+  A preset is a union of policies, because RemoveFailedPods ANDs its filters: "OOMKilled or
+  exit code 137" is two policies.
+
+A file that cannot be read or does not fit the schema is one line naming the file and the
+field, and exit 2; it never falls back silently to defaults (a read-only default that did
+not apply would be worse than no start).
+
+Example::
+
+    read_only: false
+    max_bulk: 50
+    contexts:
+      prod-east:
+        read_only: true
+        kyuubi: {url: "https://kyuubi.prod:10099", user: oncall, password_env: KYUUBI_PASSWORD}
+    cleanup_presets:
+      - name: evicted
+        policies: [{reasons: [Evicted]}]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+import msgspec
+import yaml
+
+from kubetui.errors import UserError
+from kubetui.model.cleanup_policy import CleanupPolicy, parse_exit_codes
+from kubetui.paths import config_dir
+from kubetui.sources.kyuubi import KyuubiConfig
+
+__all__ = ["DEFAULT_PRESETS", "CleanupPreset", "Settings", "config_file", "load_settings"]
+
+
+class CleanupPreset(msgspec.Struct, frozen=True):
+    """A named failed-pod selection: a pod matching any of ``policies`` is selected."""
+
+    name: str
+    policies: tuple[CleanupPolicy, ...]
+
+
+#: The presets issue 8 names; user presets with the same name replace them.
+DEFAULT_PRESETS: Final = (
+    CleanupPreset(
+        name="OOM victims",
+        policies=(
+            CleanupPolicy(reasons=("OOMKilled",), include_bare_pods=True),
+            CleanupPolicy(exit_codes=parse_exit_codes("137"), include_bare_pods=True),
+        ),
+    ),
+    CleanupPreset(
+        name="killed by signal",
+        policies=(CleanupPolicy(exit_codes=parse_exit_codes("129-255"), include_bare_pods=True),),
+    ),
+)
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """The settings for one run (one kube context)."""
+
+    read_only: bool = False
+    max_bulk: int = 50
+    kyuubi: KyuubiConfig | None = None
+    cleanup_presets: tuple[CleanupPreset, ...] = DEFAULT_PRESETS
+
+
+# ------------------------------------------------------------------ the file's schema
+
+
+class _PolicyFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One policy as written in the file: exit codes as text (``"137,129-255"``)."""
+
+    reasons: tuple[str, ...] = ()
+    exit_codes: str = ""
+    include_init_containers: bool = False
+    min_pod_lifetime_seconds: int | None = None
+    exclude_owner_kinds: tuple[str, ...] = ()
+    namespaces_include: tuple[str, ...] = ()
+    namespaces_exclude: tuple[str, ...] = ()
+    label_selector: str | None = None
+    #: Spark drivers have no owner; without this the descheduler's protection would skip them.
+    include_bare_pods: bool = True
+
+
+class _PresetFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: str
+    policies: tuple[_PolicyFile, ...]
+
+
+class _ContextFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    read_only: bool | None = None
+    kyuubi: KyuubiConfig | None = None
+
+
+class _File(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    read_only: bool = False
+    max_bulk: int = 50
+    contexts: dict[str, _ContextFile] = {}
+    cleanup_presets: tuple[_PresetFile, ...] = ()
+
+
+def config_file() -> Path:
+    return config_dir() / "config.yaml"
+
+
+def _policy(where: str, raw: _PolicyFile) -> CleanupPolicy:
+    try:
+        return CleanupPolicy(
+            reasons=raw.reasons,
+            exit_codes=parse_exit_codes(raw.exit_codes),
+            include_init_containers=raw.include_init_containers,
+            min_pod_lifetime_seconds=raw.min_pod_lifetime_seconds,
+            exclude_owner_kinds=raw.exclude_owner_kinds,
+            namespaces_include=raw.namespaces_include,
+            namespaces_exclude=raw.namespaces_exclude,
+            label_selector=raw.label_selector,
+            include_bare_pods=raw.include_bare_pods,
+        )
+    except ValueError as exc:
+        raise UserError(f"{where}: {exc}") from None
+
+
+def _presets(path: Path, raw: tuple[_PresetFile, ...]) -> tuple[CleanupPreset, ...]:
+    mine: dict[str, CleanupPreset] = {}
+    for i, preset in enumerate(raw):
+        where = f"{path}: cleanup_presets[{i}] ({preset.name!r})"
+        if not preset.policies:
+            raise UserError(f"{where}: a preset needs at least one policy")
+        if not any(p.reasons or p.exit_codes for p in preset.policies):
+            raise UserError(f"{where}: give reasons or exit_codes, or it selects every failed pod")
+        policies = tuple(_policy(where, p) for p in preset.policies)
+        mine[preset.name] = CleanupPreset(name=preset.name, policies=policies)
+    defaults = tuple(p for p in DEFAULT_PRESETS if p.name not in mine)
+    return defaults + tuple(mine.values())
+
+
+def _read(path: Path) -> _File:
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        return _File()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise UserError(f"{path}{at}: {problem}") from None
+    if doc is None:
+        return _File()
+    try:
+        return msgspec.convert(doc, _File)
+    except msgspec.ValidationError as exc:
+        raise UserError(f"{path}: {exc}") from None
+
+
+def load_settings(context: str | None, *, path: Path | None = None) -> Settings:
+    """The settings for kube context ``context`` (None: no per-context part applies)."""
+    path = path or config_file()
+    raw = _read(path)
+    if raw.max_bulk < 1:
+        raise UserError(f"{path}: max_bulk must be at least 1, got {raw.max_bulk}")
+    per_context = raw.contexts.get(context) if context is not None else None
+    read_only = raw.read_only
+    if per_context is not None and per_context.read_only is not None:
+        read_only = per_context.read_only
+    return Settings(
+        read_only=read_only,
+        max_bulk=raw.max_bulk,
+        kyuubi=per_context.kyuubi if per_context is not None else None,
+        cleanup_presets=_presets(path, raw.cleanup_presets),
+    )
+
+
+def kyuubi_from_flags(
+    url: str | None, user: str | None, password_env: str | None, configured: KyuubiConfig | None
+) -> KyuubiConfig | None:
+    """The Kyuubi server to use: ``--kyuubi-url`` (with its user flags) replaces the
+    configured one; ``--kyuubi-user``/``--kyuubi-password-env`` alone amend it."""
+    if url:
+        return KyuubiConfig(url=url, user=user, password_env=password_env)
+    if user or password_env:
+        if configured is None:
+            raise UserError("--kyuubi-user/--kyuubi-password-env need --kyuubi-url")
+        changes = {"user": user} if user else {}
+        if password_env:
+            changes |= {"password_env": password_env, "password_file": None}
+        return msgspec.structs.replace(configured, **changes)
+    return configured
