@@ -214,18 +214,34 @@ def _update_text(update: Any) -> list[str]:
     return []
 
 
-class _LineCounter:
-    """Counts ``render_line`` calls of one LineTable (instance-level wrapper)."""
+class _Counters:
+    """Counts what the app does in a window: screen updates, table lines rendered,
+    layout passes and analyses (instance-level wrappers, nothing else changes)."""
 
-    def __init__(self, table: Any) -> None:
-        self.count = 0
-        render_line = table.render_line
+    def __init__(self, app: Any, table: Any, watch: _ScreenWatch) -> None:
+        self.watch = watch
+        self.lines = self.layouts = self.analyses = 0
+        render_line, refresh_layout = table.render_line, app.screen._refresh_layout
+        set_analysis = app.data.set_analysis
 
-        def counted(y: int) -> Any:
-            self.count += 1
+        def counted_line(y: int) -> Any:
+            self.lines += 1
             return render_line(y)
 
-        table.render_line = counted
+        def counted_layout(*a: Any, **k: Any) -> Any:
+            self.layouts += 1
+            return refresh_layout(*a, **k)
+
+        def counted_analysis(*a: Any, **k: Any) -> Any:
+            self.analyses += 1
+            return set_analysis(*a, **k)
+
+        table.render_line = counted_line
+        app.screen._refresh_layout = counted_layout
+        app.data.set_analysis = counted_analysis
+
+    def read(self) -> tuple[int, int, int, int]:
+        return self.watch.updates, self.lines, self.layouts, self.analyses
 
 
 def _thread_cpu() -> dict[str, float]:
@@ -307,9 +323,9 @@ async def _run_app(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
         )
         await pilot.press("2")
         table = app.screen.query_one("#pods-table", LineTable)
-        lines = _LineCounter(table)
+        counters = _Counters(app, table, watch)
         await asyncio.sleep(2.0)
-        result.update(await _idle(args, app, watch, lines))
+        result.update(await _window("idle", args.idle, counters, "idle" in args.profile))
         result["rss_idle_mb"] = _rss_mb()
         keys = table.keys
         height = table.scrollable_content_region.height - 1
@@ -324,48 +340,52 @@ async def _run_app(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
                 command = {"after": on_screen[0], "templates": on_screen}
             watch.seen.clear()
             await relay.ask_sim({phase: {"rate": args.rate, "secs": args.secs, **command}})
-            await asyncio.sleep(args.secs + 2.0)
+            result.update(await _window(phase, args.secs, counters, phase in args.profile))
+            await asyncio.sleep(2.0)
             result[f"{phase}_seen"] = dict(watch.seen)
         watch.tracking = False
     relay.send({"result": result})
     return result
 
 
-async def _idle(
-    args: argparse.Namespace, app: Any, watch: _ScreenWatch, lines: _LineCounter
-) -> dict[str, Any]:
-    """CPU, screen updates and table lines over ``args.idle`` quiet seconds."""
-    profile = None
-    if args.profile:
+async def _window(name: str, seconds: float, counters: _Counters, profile: bool) -> dict[str, Any]:
+    """CPU of the process (and per thread), screen updates, table lines, layout passes
+    and analyses per second over the next ``seconds``; a cProfile of the UI thread."""
+    profiler = None
+    if profile:
         import cProfile
 
-        profile = cProfile.Profile()
-    updates, rendered = watch.updates, lines.count
+        profiler = cProfile.Profile()
+    before = counters.read()
     threads = _thread_cpu()
     cpu, wall = _cpu_s(), time.monotonic()
-    if profile is not None:
-        profile.enable()
-    await asyncio.sleep(args.idle)
-    if profile is not None:
-        profile.disable()
+    if profiler is not None:
+        profiler.enable()
+    await asyncio.sleep(seconds)
+    if profiler is not None:
+        profiler.disable()
     cpu, wall = _cpu_s() - cpu, time.monotonic() - wall
     after = _thread_cpu()
     per_thread = {
-        name: round((after[name] - threads.get(name, 0.0)) / wall * 100, 2)
-        for name in after
-        if after[name] - threads.get(name, 0.0) > 0
+        thread: round((after[thread] - threads.get(thread, 0.0)) / wall * 100, 2)
+        for thread in after
+        if after[thread] - threads.get(thread, 0.0) > 0
     }
-    if profile is not None:
+    if profiler is not None:
         import pstats
 
-        stats = pstats.Stats(profile, stream=sys.stderr)
+        print(f"==== cProfile of the UI thread: {name}", file=sys.stderr)
+        stats = pstats.Stats(profiler, stream=sys.stderr)
         stats.sort_stats("tottime").print_stats(25)
-        stats.sort_stats("cumulative").print_stats(40)
+        stats.sort_stats("cumulative").print_stats(45)
+    rates = [(a - b) / wall for a, b in zip(counters.read(), before, strict=True)]
     return {
-        "idle_cpu_pct": cpu / wall * 100,
-        "idle_updates_per_s": (watch.updates - updates) / wall,
-        "idle_lines_per_s": (lines.count - rendered) / wall,
-        "idle_threads_pct": per_thread,
+        f"{name}_cpu_pct": cpu / wall * 100,
+        f"{name}_updates_per_s": rates[0],
+        f"{name}_lines_per_s": rates[1],
+        f"{name}_layouts_per_s": rates[2],
+        f"{name}_analyses": rates[3] * wall,
+        f"{name}_threads_pct": per_thread,
     }
 
 
@@ -400,7 +420,7 @@ def _lags(
 def _run_once(server: subprocess.Popen[str], kubeconfig: str, args: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--app", kubeconfig, "--spawned", f"{time.time():.6f}"]
     command += ["--idle", str(args.idle), "--rate", str(args.rate), "--secs", str(args.secs)]
-    command += ["--profile"] if args.profile else []
+    command += ["--profile", *args.profile] if args.profile else []
     client = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert client.stdin and client.stdout and server.stdin and server.stdout
     replies: dict[str, dict[str, Any]] = {}
@@ -467,12 +487,18 @@ COLUMNS = (
     ("idle CPU %", "idle_cpu_pct", "{:.1f}"),
     ("idle updates/s", "idle_updates_per_s", "{:.1f}"),
     ("idle lines/s", "idle_lines_per_s", "{:.0f}"),
+    ("idle layouts/s", "idle_layouts_per_s", "{:.1f}"),
+    ("idle analyses", "idle_analyses", "{:.0f}"),
     ("modify p50 ms", "modify_p50_ms", "{:.0f}"),
     ("modify p95 ms", "modify_p95_ms", "{:.0f}"),
     ("modify p99 ms", "modify_p99_ms", "{:.0f}"),
     ("add p50 ms", "add_p50_ms", "{:.0f}"),
     ("add p95 ms", "add_p95_ms", "{:.0f}"),
     ("add p99 ms", "add_p99_ms", "{:.0f}"),
+    ("modify CPU %", "modify_cpu_pct", "{:.0f}"),
+    ("modify analyses", "modify_analyses", "{:.0f}"),
+    ("add CPU %", "add_cpu_pct", "{:.0f}"),
+    ("add analyses", "add_analyses", "{:.0f}"),
 )
 
 
@@ -492,7 +518,8 @@ def _report(pods: int, runs: list[dict[str, Any]], args: argparse.Namespace) -> 
         ]
         print(f"  {phase} visible/writes per run: {', '.join(parts)}")
     print(f"  first frame (run 1): {runs[0]['first_lines'][:2]}")
-    print(f"  idle CPU by thread % (run 1): {runs[0]['idle_threads_pct']}")
+    for name in ("idle", "modify", "add"):
+        print(f"  {name} CPU by thread % (run 1): {runs[0][f'{name}_threads_pct']}")
     print("  targets:")
     for key, target in TARGETS.items():
         value = _median(runs, key)
@@ -513,7 +540,13 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=20.0, help="quiet seconds (CPU)")
     parser.add_argument("--rate", type=float, default=200.0, help="writes per second")
     parser.add_argument("--secs", type=float, default=10.0, help="seconds per write phase")
-    parser.add_argument("--profile", action="store_true", help="cProfile the idle UI thread")
+    parser.add_argument(
+        "--profile",
+        nargs="+",
+        default=[],
+        choices=("idle", "modify", "add"),
+        help="print a cProfile of the UI thread in these windows (stderr)",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--app", help=argparse.SUPPRESS)
     parser.add_argument("--spawned", type=float, help=argparse.SUPPRESS)
