@@ -144,41 +144,32 @@ def plan_kill(
     kyuubi_data: KyuubiData | None,
     *,
     kyuubi_available: bool,
+    kyuubi_user: str | None = None,
 ) -> Plan:
     """Kill one engine; :class:`PlanRefused` when nothing safe can be asked.
 
     ``pods`` are every pod seen (to list the driver's dependents); ``kyuubi_data`` the last
     Kyuubi poll (None without Kyuubi); ``kyuubi_available`` whether a Kyuubi client is
-    configured and its last poll succeeded.
+    configured and its last poll succeeded; ``kyuubi_user`` the user kubetui authenticates
+    as (an engine of another user is named with ``proxyUser``, which needs admin rights).
     """
     label = f"{engine.namespace}/{engine.name or engine.id}"
     batch = _batch_of(engine, kyuubi_data)
     node = None if batch is not None else _node_of(engine, kyuubi_data)
-    meta = engine.kyuubi_meta
-    # Joined earlier but missing from this poll's rows: the batch id is still known.
-    if (
-        batch is None
-        and node is None
-        and isinstance(meta, KyuubiMeta)
-        and meta.source == "batch"
-        and meta.id
-    ):
-        batch = KyuubiBatch(id=meta.id, user=meta.user, state=meta.batch_state)
-    use_kyuubi = kyuubi_available and (batch is not None or node is not None)
+    known = batch is not None or node is not None
+    use_kyuubi = kyuubi_available and known
     warnings: list[str] = []
     if engine.is_terminated:
         warnings.append(f"{label}: the engine already ended ({engine.state}); nothing runs")
-    fallback_reason = "kill the engine: delete its driver pod (executors follow by owner GC)"
-    if not use_kyuubi and (batch is not None or node is not None):
-        fallback_reason += "; Kyuubi knows it but is not reachable"
-    elif not use_kyuubi:
-        fallback_reason += "; Kyuubi does not know this engine"
-    fallback = _driver_step(engine, pods, fallback_reason)
     strays = _not_owned(engine)
     if strays and engine.driver is not None:
         warnings.append(
             f"executors without an ownerReference to the driver stay: {', '.join(strays)}"
         )
+    why = "kill the engine: delete its driver pod (executors follow by owner GC)"
+    if not use_kyuubi:
+        why += "; Kyuubi knows it but is not reachable" if known else "; unknown to Kyuubi"
+    fallback = _driver_step(engine, pods, why)
     follow = _follow(engine)
     if not use_kyuubi:
         if fallback is None:
@@ -186,28 +177,16 @@ def plan_kill(
                 f"{label}: no driver pod with a uid and no Kyuubi id: nothing can be killed safely"
             )
         step = msgspec.structs.replace(fallback, follow=follow)
-        return Plan(
-            title=f"Kill engine {label}: delete its driver pod",
-            steps=(step,),
-            warnings=tuple(warnings),
-        )
+        title = f"Kill engine {label}: delete its driver pod"
+        return Plan(title=title, steps=(step,), warnings=tuple(warnings))
     if batch is not None:
-        action, what = KYUUBI_KILL_BATCH, f"batch {batch.id}"
-        call = KyuubiCall(method="DELETE", path=f"/batches/{batch.id}")
-        reason = f"Kyuubi kills batch {batch.id} (user {batch.user or '?'})"
-        kyuubi_target = Target(
-            kind="KyuubiBatch",
-            namespace=engine.namespace or "",
-            name=batch.id or "",
-            uid=batch.id or "",
-        )
+        action, call, kyuubi_target, reason = _batch_call(engine, batch)
     else:
         assert node is not None
-        action, what, call, kyuubi_target = _engine_call(engine, node, kyuubi_data, warnings)
-        reason = (
-            f"Kyuubi deregisters and kills engine {node.ref_id} (user {node.user or '?'}, "
-            f"{(node.share_level or '?').upper()} {node.subdomain or 'default'})"
-        )
+        action, call, kyuubi_target, reason = _engine_call(engine, node, kyuubi_user)
+        warnings += _space_warning(node, kyuubi_data)
+    if fallback is None:
+        warnings.append(f"{label}: no driver pod: only Kyuubi's kill is possible, no fallback")
     step = Step(
         action=action,
         target=fallback.target if fallback is not None else kyuubi_target,
@@ -219,44 +198,54 @@ def plan_kill(
         fallback_when=_expectation(engine, batch) if fallback is not None else None,
         follow=follow,
     )
-    if fallback is None:
-        warnings.append(f"{label}: no driver pod: only Kyuubi's kill is possible, no fallback")
-    return Plan(
-        title=f"Kill engine {label} through Kyuubi ({what})",
-        steps=(step,),
-        warnings=tuple(warnings),
+    what = "batch" if action == KYUUBI_KILL_BATCH else "engine"
+    title = f"Kill engine {label} through Kyuubi ({what} {kyuubi_target.name})"
+    return Plan(title=title, steps=(step,), warnings=tuple(warnings))
+
+
+def _batch_call(engine: Engine, batch: KyuubiBatch) -> tuple[str, KyuubiCall, Target, str]:
+    """``DELETE /batches/{id}`` (``BatchesResource.closeBatchSession``)."""
+    batch_id = batch.id or ""
+    call = KyuubiCall(method="DELETE", path=f"/batches/{batch_id}")
+    target = Target(
+        kind="KyuubiBatch", namespace=engine.namespace or "", name=batch_id, uid=batch_id
     )
+    return KYUUBI_KILL_BATCH, call, target, f"Kyuubi kills batch {batch_id} (user {batch.user})"
 
 
 def _engine_call(
-    engine: Engine, node: KyuubiEngine, data: KyuubiData | None, warnings: list[str]
-) -> tuple[str, str, KyuubiCall, Target]:
-    engine_type = (node.engine_type or "SPARK_SQL").upper()
+    engine: Engine, node: KyuubiEngine, kyuubi_user: str | None
+) -> tuple[str, KyuubiCall, Target, str]:
+    """``DELETE /admin/engine?…&kill=true`` for the node's space, the query as apache/kyuubi
+    ``AdminResourceSuite.scala`` sends it ("force to kill engine - user share level",
+    "delete engine - connection share level", "… & proxyUser")."""
     share_level = (node.share_level or "USER").upper()
     subdomain = node.subdomain or "default"
-    query: list[tuple[str, str]] = [
-        ("type", engine_type),
-        ("sharelevel", share_level),
-        ("subdomain", subdomain),
-    ]
-    if node.user:
+    query = [("type", (node.engine_type or "SPARK_SQL").upper()), ("sharelevel", share_level)]
+    query.append(("subdomain", subdomain))
+    if node.user and node.user != kyuubi_user:
         query.append(("proxyUser", node.user))
     query.append(("kill", "true"))
+    ref_id = node.ref_id or ""
+    target = Target(kind="KyuubiEngine", namespace=engine.namespace or "", name=ref_id, uid=ref_id)
+    call = KyuubiCall(method="DELETE", path="/admin/engine", query=tuple(query))
+    reason = (
+        f"Kyuubi deregisters and kills engine {ref_id} (user {node.user}, {share_level} "
+        f"{subdomain})"
+    )
+    return KYUUBI_KILL_ENGINE, call, target, reason
+
+
+def _space_warning(node: KyuubiEngine, data: KyuubiData | None) -> list[str]:
+    """The admin DELETE acts on a whole engine space: name every other engine in it."""
     others = [
         n.ref_id or "?"
         for n in (data.engines if data is not None else ())
         if n.namespace == node.namespace and n.ref_id != node.ref_id
     ]
-    if others:
-        warnings.append(
-            f"DELETE /admin/engine acts on the whole space {node.namespace}: it also "
-            f"deregisters and kills {', '.join(others)}"
-        )
-    target = Target(
-        kind="KyuubiEngine",
-        namespace=engine.namespace or "",
-        name=node.ref_id or "",
-        uid=node.ref_id or "",
-    )
-    call = KyuubiCall(method="DELETE", path="/admin/engine", query=tuple(query))
-    return KYUUBI_KILL_ENGINE, f"engine {node.ref_id}", call, target
+    if not others:
+        return []
+    return [
+        f"DELETE /admin/engine acts on the whole space {node.namespace}: it also "
+        f"deregisters and kills {', '.join(others)}"
+    ]
