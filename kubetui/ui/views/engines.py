@@ -32,7 +32,7 @@ COLUMNS = (
     Column("REASON", 16, flex=1),
     Column("USER", 8),
     Column("KIND", 14),
-    Column("INSTANCE", 15),
+    Column("INSTANCE", 21),
     Column("AGE", 5, right=True),
 )
 _STATE_STYLE = {
