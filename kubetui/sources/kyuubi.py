@@ -154,7 +154,11 @@ class KyuubiClient:
         self.where = f"Kyuubi at {config.url}"
         if not config.verify_tls:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        self._pool = urllib3.PoolManager(
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> urllib3.PoolManager:
+        config = self.config
+        return urllib3.PoolManager(
             cert_reqs="CERT_REQUIRED" if config.verify_tls else "CERT_NONE",
             ca_certs=config.ca_file,
             retries=False,
@@ -267,9 +271,10 @@ class KyuubiClient:
         """One request to ``/api/v1{path}``; any HTTP status comes back as an answer.
 
         Only transport failures (and a read-only client, for anything but GET) raise
-        :class:`KyuubiError`. Each request asks for its own connection
-        (``Connection: close``): a write is never sent on a keep-alive connection the
-        server may have closed, nor retried. Headers (the password) never reach a message.
+        :class:`KyuubiError`. Each request opens its own connection and closes it: a
+        write is never sent on a keep-alive connection the server may have closed (which
+        fails it, as requests are never retried), and the poller's pool is not touched
+        from another thread. Headers (the password) never reach a message.
         """
         if self.read_only and method != "GET":
             raise KyuubiError(f"read-only: refusing {method} {self.where}{API}{path}")
@@ -280,7 +285,8 @@ class KyuubiClient:
             body = msgspec.json.encode(json)
             headers["Content-Type"] = "application/json"
         try:
-            response = self._pool.request(method, url, body=body, headers=headers)
+            with self._new_pool() as pool:
+                response = pool.request(method, url, body=body, headers=headers)
         except urllib3.exceptions.MaxRetryError as exc:
             raise self._fail(_transport(exc.reason)) from None
         except urllib3.exceptions.HTTPError as exc:
