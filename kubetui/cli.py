@@ -193,14 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup.add_argument(
         "--max",
         type=int,
-        default=100,
         metavar="N",
-        help="refuse to run when more than N pods are selected (default 100)",
+        help="refuse to run when more than N pods are selected (default: max_bulk in the "
+        "config, 50 without one)",
     )
     cleanup.add_argument(
         "--read-only",
         action="store_true",
-        help="never send a write request (not even a server-side dry run)",
+        help="never send a write request (not even a server-side dry run); the config's "
+        "read_only (global or for the context) does the same",
     )
     cleanup.add_argument(
         "--reasons",

@@ -20,6 +20,7 @@ from kubetui.actions.audit import record_action
 from kubetui.actions.execute import Outcome, execute
 from kubetui.actions.plans import Plan, merge_plans, plan_failed_pods, plan_finding_cleanup
 from kubetui.cli import EXIT_FOUND, EXIT_OK, UsageError
+from kubetui.config import config_file, load_settings
 from kubetui.headless.cluster_input import check_sources, namespaces_of, open_cluster
 from kubetui.headless.input import notice, read_dump, resolve_now, write_json
 from kubetui.headless.text_report import WIDTH, fit
@@ -212,7 +213,7 @@ def run_cleanup(args: argparse.Namespace) -> int:
         )
     if args.read_only and not args.dry_run:
         raise UsageError("kubetui cleanup: --read-only deletes nothing; add --dry-run to preview")
-    if args.max < 1:
+    if args.max is not None and args.max < 1:
         raise UsageError("kubetui cleanup: --max must be at least 1")
     policy = policy_from_args(args)
     if not (policy.reasons or policy.exit_codes or _finding_kinds(args)):
@@ -229,17 +230,26 @@ def run_cleanup(args: argparse.Namespace) -> int:
         result = _result(plan, [], policy_yaml, dry_run=True)
     else:
         with open_cluster(args, read_only=args.read_only) as kube:
+            settings = load_settings(kube.context)
+            if settings.read_only and not args.dry_run:
+                raise UsageError(
+                    f"kubetui cleanup: the config ({config_file()}) makes context "
+                    f"{kube.context!r} read-only; add --dry-run to preview"
+                )
+            kube.read_only = kube.read_only or settings.read_only
+            limit = args.max if args.max is not None else settings.max_bulk
             snap = take_snapshot(kube, namespaces_of(args))
             for line in (*snap.notices, *snap.errors):
                 notice(line)
             plan = build_plan(args, policy, snap.pods, snap.nodes, now)
-            if len(plan.steps) > args.max:
+            if len(plan.steps) > limit:
+                where = "--max" if args.max is not None else "max_bulk in the config"
                 raise UsageError(
-                    f"kubetui cleanup: {len(plan.steps)} pods selected, over --max {args.max}; "
-                    "narrow the selection or raise --max"
+                    f"kubetui cleanup: {len(plan.steps)} pods selected, over {where} "
+                    f"({limit}); narrow the selection or raise --max"
                 )
             if args.dry_run:
-                outcomes = [] if args.read_only else execute(kube, plan, dry_run_only=True)
+                outcomes = [] if kube.read_only else execute(kube, plan, dry_run_only=True)
             else:
                 if plan.steps and not args.yes and not _confirm(plan, policy_yaml):
                     print("kubetui: nothing deleted", file=sys.stderr)

@@ -43,7 +43,11 @@ def pods_of(sim: RunningSim) -> dict[str, str]:
 def cleanup(
     sim: RunningSim, tmp_path: Path, *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    env = {
+        **os.environ,
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
     return subprocess.run(
         [
             sys.executable,
@@ -173,8 +177,32 @@ def test_no_terminal_no_yes_refuses(sim: RunningSim, tmp_path: Path) -> None:
 
 def test_max_caps_the_selection(sim: RunningSim, tmp_path: Path) -> None:
     result = cleanup(sim, tmp_path, "--zombies", "--yes", "--max", "3")
-    assert result.returncode == 2 and "over --max 3" in result.stderr
+    assert result.returncode == 2 and "over --max (3)" in result.stderr
     assert deletes(sim) == []
+
+
+def _config(tmp_path: Path, text: str) -> None:
+    (tmp_path / "config" / "kubetui").mkdir(parents=True)
+    (tmp_path / "config" / "kubetui" / "config.yaml").write_text(text)
+
+
+def test_config_max_bulk_caps_the_selection(sim: RunningSim, tmp_path: Path) -> None:
+    _config(tmp_path, "max_bulk: 2\n")
+    result = cleanup(sim, tmp_path, "--zombies", "--yes")
+    assert result.returncode == 2 and "over max_bulk in the config (2)" in result.stderr
+    assert deletes(sim) == []
+
+
+def test_config_read_only_context_refuses_and_sends_no_write(
+    sim: RunningSim, tmp_path: Path
+) -> None:
+    before = pods_of(sim)
+    _config(tmp_path, "contexts: {kubetui-sim: {read_only: true}}\n")
+    result = cleanup(sim, tmp_path, "--zombies", "--yes")
+    assert result.returncode == 2 and "makes context 'kubetui-sim' read-only" in result.stderr
+    preview = cleanup(sim, tmp_path, "--zombies", "--dry-run")
+    assert preview.returncode == 1 and "Delete 15 pod(s)" in preview.stdout
+    assert deletes(sim) == [] and pods_of(sim) == before
 
 
 def _interactive(sim: RunningSim, tmp_path: Path, answers: str, *args: str) -> tuple[int, str]:
@@ -182,7 +210,11 @@ def _interactive(sim: RunningSim, tmp_path: Path, answers: str, *args: str) -> t
     import pty
 
     leader, follower = pty.openpty()
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    env = {
+        **os.environ,
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
     proc = subprocess.Popen(
         [
             sys.executable,
