@@ -38,6 +38,13 @@ from kubetui.model.kyuubi_state import (
 )
 from kubetui.model.records import Pod
 from kubetui.sim.factory import KYUUBI_TAG_LABEL, driver_service_name
+from kubetui.sim.factory.spark import (
+    DRIVER_CONTAINER,
+    PYTHON_RUNNER,
+    driver_args,
+    driver_conf_map,
+    kyuubi_batch_properties,
+)
 from kubetui.sim.state import SimState
 
 KYUUBI_VERSION = "1.10.1"
@@ -324,11 +331,42 @@ class KyuubiModel:
         return batch
 
     def start_batch(self, state: SimState, batch_id: str) -> None:
-        """The submission's spark-submit runs: the launcher creates the driver."""
+        """The submission's spark-submit runs: the launcher creates the driver (placing
+        and running it), then the driver is made to carry this request as spark-submit
+        writes it: its args and its ``spark.properties`` ConfigMap."""
         with self.lock:
             batch = self.batches.get(batch_id)
         if batch is not None and batch.state == "PENDING" and self.launcher is not None:
             self.launcher.launch_batch(state, batch)
+            self._write_submission(state, batch)
+
+    def _write_submission(self, state: SimState, batch: Batch) -> None:
+        driver = self._driver(state, batch.namespace, batch.id)
+        if driver is None:
+            return
+        python = batch.batch_type == "PYSPARK"
+        main_class = PYTHON_RUNNER if python else batch.class_name or ""
+        args = driver_args(main_class, batch.resource, batch.args, proxy_user=batch.user)
+
+        def set_args(pod: dict) -> None:
+            for c in pod["spec"]["containers"]:
+                if c["name"] == DRIVER_CONTAINER:
+                    c["args"] = args
+
+        meta = driver["metadata"]
+        driver = state.mutate("pods", meta["namespace"], meta["name"], set_args) or driver
+        now = state.clock.now()
+        props = kyuubi_batch_properties(
+            driver,
+            conf=batch.conf,
+            name=batch.name,
+            user=batch.user,
+            batch_id=batch.id,
+            resource=batch.resource,
+            python=python,
+            submitted=now,
+        )
+        state.create("configmaps", driver_conf_map(driver, props, now))
 
     def delete_batch(self, state: SimState, batch_id: str) -> tuple[bool, str]:
         """``DELETE /batches/{id}`` on this server (kyuubi-facts §3, §7)."""

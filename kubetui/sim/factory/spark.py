@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
-from kubetui.sim.factory.ids import Obj, hex_string, new_uid
+from kubetui.sim.factory.ids import Obj, hex_string, new_uid, ts
 from kubetui.sim.factory.pods import (
     container,
     env_field,
@@ -207,12 +208,14 @@ def spark_driver_pod(
     pod_ip: str | None = None,
     init_containers: list[Obj] | None = None,
     with_kyuubi_tag: bool = True,
+    proxy_user: str | None = None,
 ) -> Obj:
     """A Kyuubi-launched Spark driver pod (cluster mode), Running on ``node``.
 
     ``ref_id`` is the ``kyuubi-unique-tag`` value (batch id, or the engine's refId) and is
     also part of the pod name. ``guaranteed`` sets a CPU limit equal to the request
     (``spark.kubernetes.driver.limit.cores``), which makes the pod Guaranteed.
+    ``proxy_user`` adds spark-submit's ``--proxy-user`` (Kyuubi with doAs, the default).
     """
     name, _ = kyuubi_pod_names(app_name, ref_id, namespace)
     memory = spark_memory_mib(heap_mib)
@@ -230,15 +233,7 @@ def spark_driver_pod(
         env_value("SPARK_LOCAL_DIRS", local_dir),
         env_value("SPARK_CONF_DIR", "/opt/spark/conf"),
     ]
-    args = [
-        "driver",
-        "--properties-file",
-        "/opt/spark/conf/spark.properties",
-        "--class",
-        main_class,
-        resource,
-        *(app_args or []),
-    ]
+    args = driver_args(main_class, resource, app_args or [], proxy_user=proxy_user)
     driver = container(
         DRIVER_CONTAINER,
         spark_image(spark_version),
@@ -378,3 +373,161 @@ def driver_service_name(driver: Obj) -> str:
     app = meta["labels"].get("spark-app-name") or meta["name"].removeprefix("kyuubi-")
     prefix = spark_app_name_label(app)[:30].rstrip("-")
     return f"{prefix}-{meta['uid'].replace('-', '')[:16]}-driver-svc"
+
+
+# ---------------------------------------------------------------------- submission
+
+
+SPARK_PROPERTIES = "/opt/spark/conf/spark.properties"
+PYTHON_RUNNER = "org.apache.spark.deploy.PythonRunner"
+
+
+def driver_args(
+    main_class: str, resource: str, app_args: Sequence[str], *, proxy_user: str | None = None
+) -> list[str]:
+    """The driver container's args: apache/spark ``features/DriverCommandFeatureStep.scala``
+    ``baseDriverContainer`` (``--proxy-user`` since SPARK-25355)."""
+    proxy = ["--proxy-user", proxy_user] if proxy_user else []
+    return [
+        "driver",
+        *proxy,
+        "--properties-file",
+        SPARK_PROPERTIES,
+        "--class",
+        main_class,
+        resource,
+        *app_args,
+    ]
+
+
+def convert_config_key(key: str) -> str:
+    """Kyuubi ``SparkProcessBuilder.convertConfigKey`` (apache/kyuubi @ cfbbeec4)."""
+    if key.startswith("spark."):
+        return key
+    if key.startswith("hadoop."):
+        return f"spark.hadoop.{key}"
+    return f"spark.{key}"
+
+
+def kyuubi_batch_properties(
+    driver: Obj,
+    *,
+    conf: Mapping[str, str],
+    name: str | None,
+    user: str,
+    batch_id: str,
+    resource: str,
+    python: bool,
+    submitted: datetime,
+    master: str = "k8s://https://10.96.0.1:443",
+) -> dict[str, str]:
+    """``spark.properties`` of a batch Kyuubi submitted in cluster mode.
+
+    Kyuubi (apache/kyuubi @ cfbbeec4 ``engine/spark/SparkBatchProcessBuilder.scala``): the
+    batch conf through ``convertConfigKey``, ``spark.app.name``, the ``kyuubi-unique-tag``
+    driver label, ``appendPodNameConf``, ``engineLogPathConf``,
+    ``engineWaitCompletionConf``, ``setSparkUserName``; its server conf gives
+    ``spark.master`` and the deploy mode. spark-submit (apache/spark
+    ``features/BasicDriverFeatureStep.scala``, ``DriverServiceFeatureStep.scala``,
+    ``DriverCommandFeatureStep.scala`` ``getAdditionalPodSystemProperties``; SparkSubmit
+    adds the resource to ``spark.jars`` and ``spark.app.submitTime``).
+    """
+    meta = driver["metadata"]
+    namespace = meta["namespace"]
+    app_id = meta["labels"]["spark-app-selector"]
+    props = {convert_config_key(k): v for k, v in conf.items()}
+    props.update(
+        {
+            "spark.master": master,
+            "spark.submit.deployMode": "cluster",
+            f"spark.kubernetes.driver.label.{KYUUBI_TAG_LABEL}": batch_id,
+            "spark.kyuubi.engine.engineLog.path": (
+                f"/opt/kyuubi/work/{user}/kyuubi-spark-batch-submit.log.0"
+            ),
+            "spark.kubernetes.submission.waitAppCompletion": "false",
+            "spark.kubernetes.driverEnv.SPARK_USER_NAME": user,
+            "spark.executorEnv.SPARK_USER_NAME": user,
+        }
+    )
+    if name:
+        props["spark.app.name"] = name
+    props.setdefault("spark.kubernetes.namespace", namespace)
+    props.setdefault("spark.kubernetes.driver.pod.name", meta["name"])
+    props.setdefault(
+        "spark.kubernetes.executor.podNamePrefix", meta["name"].removesuffix("-driver")
+    )
+    props.setdefault("spark.driver.port", "7078")
+    props.setdefault("spark.driver.blockManager.port", "7079")
+    if not python:
+        jars = [j for j in props.get("spark.jars", "").split(",") if j]
+        props["spark.jars"] = ",".join([*jars, resource])
+    props.setdefault("spark.submit.pyFiles", "")
+    props.update(
+        {
+            "spark.app.id": app_id,
+            "spark.app.submitTime": str(int(submitted.timestamp() * 1000)),
+            "spark.kubernetes.submitInDriver": "true",
+            "spark.kubernetes.memoryOverheadFactor": "0.4" if python else "0.1",
+            "spark.kubernetes.resource.type": "python" if python else "java",
+            "spark.driver.host": f"{driver_service_name(driver)}.{namespace}.svc",
+        }
+    )
+    return props
+
+
+def _save_convert(text: str, *, escape_space: bool) -> str:
+    """``Properties.saveConvert`` as ``store(Writer)`` calls it (no \\uXXXX escapes)."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch == " ":
+            out.append("\\ " if i == 0 or escape_space else " ")
+        elif ch in "\t\n\r\f":
+            out.append({"\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f"}[ch])
+        elif ch in "=:#!\\":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def java_properties(props: Mapping[str, str], comment: str, at: datetime) -> str:
+    """``java.util.Properties.store(Writer, comment)`` (openjdk/jdk ``java/util/
+    Properties.java``): ``#comment``, ``#<Date.toString()>``, then ``key=value`` lines
+    in key order (JDK 18+ sorts them), keys and values escaped by ``saveConvert``."""
+    stamp = at.astimezone(UTC).strftime("%a %b %d %H:%M:%S UTC %Y")
+    lines = [f"#{comment}", f"#{stamp}"]
+    lines += [
+        f"{_save_convert(k, escape_space=True)}={_save_convert(v, escape_space=False)}"
+        for k, v in sorted(props.items())
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def driver_conf_map_name(driver: Obj) -> str:
+    """The ConfigMap the driver mounts at ``/opt/spark/conf``."""
+    return next(
+        v["configMap"]["name"]
+        for v in driver["spec"]["volumes"]
+        if v["name"] == "spark-conf-volume-driver"
+    )
+
+
+def driver_conf_map(driver: Obj, properties: Mapping[str, str], created: datetime) -> Obj:
+    """``spark-drv-<id>-conf-map`` holding ``spark.properties``, owned by the driver pod
+    (apache/spark ``submit/KubernetesClientUtils.scala`` ``buildSparkConfDirFilesMap``;
+    ``Client.run`` adds the driver as owner, so the ConfigMap goes with the pod)."""
+    name = driver_conf_map_name(driver)
+    text = java_properties(
+        properties, f"Java properties built from Kubernetes config map with name: {name}", created
+    )
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": name,
+            "namespace": driver["metadata"]["namespace"],
+            "creationTimestamp": ts(created),
+            "ownerReferences": [owner_ref(driver, "Pod", "v1", block=False)],
+        },
+        "data": {"spark.properties": text},
+    }
