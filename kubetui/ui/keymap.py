@@ -23,6 +23,24 @@ VIEW_BINDINGS: list[Binding] = [
     Binding("escape", "back", "Back", show=False, id="back"),
 ]
 
+#: The write keys (issue 8), on the main screen and the pod detail screen. They act on the
+#: selected pod (Pods, Findings: the finding's pod, detail: its pod) or engine (Engines).
+#: In read-only mode ``check_action`` hides them from the footer, help and palette. Only
+#: ctrl+d is in the footer (an 80-column footer has room for one more key); ``?`` and the
+#: palette list them all.
+POD_ACTION_BINDINGS: list[Binding] = [
+    Binding("ctrl+d", "delete_pod", "Delete", id="pod-delete"),
+    Binding("D", "force_delete_pod", "Force delete", show=False, id="pod-force-delete"),
+    Binding("r", "restart", "Restart", show=False, id="pod-restart"),
+    Binding("K", "kill_engine", "Kill engine", show=False, id="engine-kill"),
+]
+#: Main screen only (``c`` is the detail screen's Containers tab).
+CLEANUP_BINDINGS: list[Binding] = [
+    Binding("c", "cleanup", "Cleanup", show=False, id="cleanup"),
+]
+#: Action names of the write keys, for ``check_action``.
+WRITE_ACTIONS = frozenset(b.action for b in (*POD_ACTION_BINDINGS, *CLEANUP_BINDINGS))
+
 APP_BINDINGS: list[Binding] = [
     Binding("ctrl+p,colon", "command_palette", "Commands", id="command-palette"),
     Binding("question_mark", "help", "Help", id="help"),

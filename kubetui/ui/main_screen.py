@@ -10,9 +10,13 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input
 
+from kubetui.model.engines import Engine
+from kubetui.model.records import Pod
+from kubetui.ui.action_runner import WriteActions, refused_read_only
+from kubetui.ui.cleanup_screen import CleanupScreen
 from kubetui.ui.data import DashboardData
 from kubetui.ui.header import StatusHeader, Target, ViewBar
-from kubetui.ui.keymap import VIEW_BINDINGS
+from kubetui.ui.keymap import CLEANUP_BINDINGS, POD_ACTION_BINDINGS, VIEW_BINDINGS
 from kubetui.ui.line_table import LineTable
 from kubetui.ui.messages import PodChosen
 from kubetui.ui.views.base import View
@@ -25,8 +29,8 @@ from kubetui.ui.views.pods import PodsView
 VIEW_IDS = {1: "findings", 2: "pods", 3: "engines", 4: "nodes", 5: "hot-loops"}
 
 
-class MainScreen(Screen):
-    BINDINGS: ClassVar = VIEW_BINDINGS
+class MainScreen(WriteActions, Screen):
+    BINDINGS: ClassVar = [*VIEW_BINDINGS, *POD_ACTION_BINDINGS, *CLEANUP_BINDINGS]
 
     DEFAULT_CSS = """
     MainScreen #filter-input { dock: bottom; height: 1; border: none; padding: 0 1; }
@@ -150,6 +154,26 @@ class MainScreen(Screen):
         self.data.namespace = namespace
         self.mark_stale()
         self.refresh_visible()
+
+    # ------------------------------------------------------------------ write keys
+
+    def selected(self) -> tuple[Pod | None, Engine | None]:
+        """The selected row's pod (Pods, Findings) or engine (Engines)."""
+        view = self.current_view
+        key = view.table.selected_key
+        pods = self.data.store.pods
+        if isinstance(view, PodsView):
+            return (pods.get(key) if key else None), None
+        if isinstance(view, FindingsView):
+            finding = view.finding(key)
+            return (pods.get(finding.uid) if finding and finding.uid else None), None
+        if isinstance(view, EnginesView):
+            return None, view.engine(key)
+        return None, None
+
+    def action_cleanup(self) -> None:
+        if not refused_read_only(self.app):
+            self.app.push_screen(CleanupScreen(self.data))
 
     # ------------------------------------------------------------------ filter line
 
