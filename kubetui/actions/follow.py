@@ -76,10 +76,11 @@ class FollowResult:
             parts.append(f"driver {driver.state}")
         if execs:
             left = sum(p.state not in DONE for p in execs)
+            ended = "/".join(sorted({p.state for p in execs}))
             parts.append(
                 f"{left} of {len(execs)} executors left"
                 if left
-                else f"{len(execs)} executors {'/'.join(sorted({p.state for p in execs}))}"
+                else f"{_who(False, len(execs))} {ended}"
             )
         text = ", ".join(parts) or "no pods"
         if self.stopped == "timeout":
