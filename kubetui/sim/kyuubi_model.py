@@ -152,6 +152,8 @@ class KyuubiModel:
         self.sessions: dict[str, Session] = {}
         #: batch ids / engine refIds this server saw terminate, with the sim time (s)
         self._terminated_at: dict[str, tuple[str, float]] = {}
+        #: (user, subdomain) → the session whose engine launch is under way
+        self._launching: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------------ pods
     def _driver(self, state: SimState, namespace: str, tag: str) -> dict | None:
@@ -413,28 +415,28 @@ class KyuubiModel:
         with self.lock:
             session = Session(state.new_uid(), user, dict(configs), now, ip, last_access=now)
             engine = self.find_engine(user, subdomain=subdomain)
-            pending = any(
-                s.user == user
-                and s.engine_ref
-                and not self.engine_by_ref(s.engine_ref)
-                and s.conf.get("kyuubi.engine.share.level.subdomain", "default").lower()
-                == subdomain
-                for s in self.sessions.values()
-            )
-            launch = engine is None and not pending
-            session.engine_ref = (
-                engine.ref_id if engine else (session.identifier if launch else None)
-            )
+            # EngineRef takes the space's ZooKeeper lock to launch: one launch at a time
+            launching = self._launching.get((user, subdomain))
+            launch = engine is None and launching is None
+            if launch:
+                self._launching[user, subdomain] = session.identifier
+            session.engine_ref = engine.ref_id if engine else (launching or session.identifier)
             self.sessions[session.identifier] = session
         return session, launch
 
     def start_engine(self, state: SimState, session_id: str) -> None:
+        """The launch ``open_session`` asked for, unless its session closed meanwhile."""
         with self.lock:
-            session = self.sessions.get(session_id)
-        if session is None or self.launcher is None:
+            space = next((k for k, v in self._launching.items() if v == session_id), None)
+            alive = session_id in self.sessions
+        if space is None:
             return
-        subdomain = session.conf.get("kyuubi.engine.share.level.subdomain", "default").lower()
-        self.launcher.launch_engine(state, session.user, session.identifier, subdomain)
+        try:
+            if self.launcher is not None and alive:
+                self.launcher.launch_engine(state, space[0], session_id, space[1])
+        finally:
+            with self.lock:
+                self._launching.pop(space, None)
 
     def register_engine(self, engine: EngineNode) -> None:
         with self.lock:
