@@ -241,7 +241,7 @@ class _Kill:
 
     def _read_only(self) -> str | None:
         if self.kube.read_only or (self.kyuubi is not None and self.kyuubi.read_only):
-            return f"read-only: refusing {self.step.api_call()} (started with --read-only)"
+            return f"read-only: refusing {self._call_text()} (started with --read-only)"
         return None
 
     def _send(self, step: Step, *, dry_run: bool) -> tuple[str, str]:
