@@ -381,6 +381,11 @@ def action_commands(app: App, screen: object) -> Iterator[SystemCommand]:
             "rollout restart, or delete so its controller recreates it",
             screen.action_restart,
         )
+        yield SystemCommand(
+            "engine: kill selected",
+            "through Kyuubi, or by deleting its driver pod",
+            screen.action_kill_engine,
+        )
     cleanup = getattr(screen, "action_cleanup", None)
     if cleanup is not None:
         yield SystemCommand(

@@ -50,15 +50,19 @@ def step_lines(number: int, step: Step, kyuubi_url: str | None = None) -> list[C
             (where, "bold"),
         ),
         _field("uid", target.uid or "?"),
-        _field("call", step.api_call()),
-        _field("why", step.reason),
+        _field("call", step.api_call(kyuubi_url)),
     ]
-    finalizers = getattr(step, "finalizers", ())
-    if finalizers:
-        lines.append(
-            _field("finalizers", ", ".join(finalizers) + " (hold it until removed)", _WARN)
-        )
-    dependents = getattr(step, "dependents", ())
+    if step.fallback is not None:
+        lines.append(_field("else", step.fallback.api_call()))
+        if step.fallback_when:
+            lines.append(_field("when", step.fallback_when))
+    lines.append(_field("why", step.reason))
+    if step.finalizers:
+        held = ", ".join(step.finalizers) + " (hold it until removed)"
+        lines.append(_field("finalizers", held, _WARN))
+    if step.follow is not None:
+        lines.append(_field("then", f"follow pods {step.follow.label_selector} until gone"))
+    dependents = step.dependents
     if dependents:
         lines.append(_field("with it", f"executors follow by owner GC: {', '.join(dependents)}"))
     return lines
@@ -68,6 +72,8 @@ def plan_summary(plan: Plan) -> str:
     count = len(plan.steps)
     calls = "1 API call" if count == 1 else f"{count} API calls"
     objects = "1 object" if count == 1 else f"{count} objects"
+    if any(step.is_kyuubi for step in plan.steps):
+        return f"{objects}, {calls} (Kyuubi has no dry run; pod calls are dry-run first)"
     return f"{objects}, {calls} (each dry-run on the server first, then for real)"
 
 

@@ -14,12 +14,19 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from kubetui.config import Settings
+from kubetui.sim import kyuubi as kyuubi_sim
 from kubetui.sim.runner import RunningSim
-from kubetui.ui.action_runner import ActionRunScreen
+from kubetui.ui import action_runner
+from kubetui.ui.action_runner import ActionRunScreen, action_commands
 from kubetui.ui.app import KubetuiApp
+from kubetui.ui.cleanup_screen import CleanupScreen
+from kubetui.ui.cli import demo_kyuubi
 from kubetui.ui.confirm import ConfirmScreen, ForceConfirmScreen
+from kubetui.ui.dialogs import HelpScreen
 from kubetui.ui.line_table import LineTable
 from tests.ui.conftest import make_app, screen_text, settle
+from tests.ui.test_hostile_text import MARKUP, NAMESPACE, _assert_inert, _hostile_objects
 
 BIG = (160, 50)
 ZOMBIE = "kyuubi-ml-train-d0b93207-12cb-4f3f-847a-ddc92d9b4f22-driver"
@@ -30,6 +37,20 @@ WRITES = ("DELETE", "POST", "PATCH", "PUT")
 @pytest.fixture(autouse=True)
 def _audit_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+@pytest.fixture
+def kyuubi_requests(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(method, path) of every request the Kyuubi lookalike receives."""
+    seen: list[tuple[str, str]] = []
+    dispatch = kyuubi_sim._Handler._dispatch
+
+    def logged(handler: kyuubi_sim._Handler, method: str) -> None:
+        seen.append((method, handler.path))
+        dispatch(handler, method)
+
+    monkeypatch.setattr(kyuubi_sim._Handler, "_dispatch", logged)
+    return seen
 
 
 def pods_of(sim: RunningSim) -> dict[str, tuple[str, str]]:
@@ -173,4 +194,230 @@ async def test_force_delete_refused_for_a_pod_that_is_not_stuck(
         await pilot.press("D")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
+    assert writes(sim) == []
+
+
+def engine_key(app: KubetuiApp, name: str) -> str:
+    table = app.screen.query_one("#engines-table", LineTable)
+    return next(k for k in table.keys if name in (app.main.views[3].engine(k).name or ""))
+
+
+async def test_kill_engine_without_kyuubi_deletes_the_driver_and_follows(
+    fresh_incidents: RunningSim,
+) -> None:
+    sim = fresh_incidents
+    app = make_app(sim)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        key = engine_key(app, "warehouse-load")
+        engine = app.main.views[3].engine(key)
+        driver = engine.driver.metadata
+        app.screen.query_one("#engines-table", LineTable).select_key(key)
+        await pilot.press("K")
+        assert isinstance(app.screen, ConfirmScreen)
+        plan = shown(app, "#confirm-plan")
+        path = f"/api/v1/namespaces/{driver.namespace}/pods/{driver.name}"
+        assert f"DELETE {path} (preconditions uid={driver.uid}," in plan
+        executors = sorted(p.metadata.name for p in engine.executors)
+        assert f"executors follow by owner GC: {', '.join(executors)}" in plan
+        assert "follow pods spark-app-selector=" in plan
+        await pilot.press("y")
+        run = app.screen
+        assert isinstance(run, ActionRunScreen)
+        seen = 0
+        for _ in range(1000):  # sim time stands still: move it past the grace periods
+            if run.finished:
+                break
+            if len(run.lines) > seen:  # each time the follow-up reports a change
+                seen = len(run.lines)
+                sim.state.clock.advance(31)
+            await pilot.pause(0.02)
+        run = await finish_run(pilot, app)
+        assert [o.status for o in run.outcomes] == ["killed"], run.outcomes
+        assert "killed: driver and 3 executors gone" in shown(app, "#run-lines")
+    assert writes(sim) == [("DELETE", path), ("DELETE", path)]
+    assert all(
+        sim.state.get("pods", driver.namespace, p.metadata.name) is None for p in engine.pods
+    )
+
+
+async def test_kill_engine_through_kyuubi_shows_the_call_and_cancel_sends_nothing(
+    fresh_incidents: RunningSim, kyuubi_requests: list[tuple[str, str]]
+) -> None:
+    sim = fresh_incidents
+    app = make_app(sim, settings=Settings(kyuubi=demo_kyuubi(sim)))
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        key = engine_key(app, "warehouse-load")
+        app.screen.query_one("#engines-table", LineTable).select_key(key)
+        await pilot.press("K")
+        assert isinstance(app.screen, ConfirmScreen)
+        engine = app.main.views[3].engine(key)
+        plan = shown(app, "#confirm-plan")
+        assert f"kyuubi-kill-batch  Pod {engine.namespace}/{engine.driver.metadata.name}" in plan
+        assert f"DELETE {sim.kyuubi_url.rstrip('/')}/api/v1/batches/{engine.kyuubi_tag}" in plan
+        assert "else       DELETE /api/v1/namespaces/" in plan
+        await pilot.press("n")
+        await pilot.pause()
+    assert writes(sim) == []
+    assert kyuubi_requests and {method for method, _ in kyuubi_requests} == {"GET"}
+
+
+async def test_bulk_cleanup_cancelled_midway_keeps_what_was_done(
+    fresh_incidents: RunningSim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker waits after the first pod until esc was pressed: one deleted, the rest
+    reported as cancelled, and only that one pod is gone."""
+    sim = fresh_incidents
+    before = pods_of(sim)
+    sim_pods = sim.state.list("pods")
+    real_execute = action_runner.execute
+
+    def first_then_wait(kube, plan, *, cancel, on_outcome, **kw):
+        def reported(outcome):
+            on_outcome(outcome)
+            cancel.wait(10)
+
+        return real_execute(kube, plan, cancel=cancel, on_outcome=reported, **kw)
+
+    monkeypatch.setattr(action_runner, "execute", first_then_wait)
+    app = make_app(sim)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        assert isinstance(app.screen, CleanupScreen)
+        await pilot.press("enter")  # zombie engine pods, the first choice
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        run = app.screen
+        assert isinstance(run, ActionRunScreen)
+        for _ in range(500):
+            if run.outcomes:
+                break
+            await pilot.pause(0.02)
+        await pilot.press("escape")
+        run = await finish_run(pilot, app)
+        statuses = [o.status for o in run.outcomes]
+        assert statuses[0] == "deleted" and set(statuses[1:]) == {"cancelled"}
+        assert len(statuses) == 15
+        assert shown(app, "#run-lines").count("not run: cancelled by the operator") == 14
+    first = run.outcomes[0].uid
+    executors = {  # the first zombie's executors went with it by owner GC
+        p["metadata"]["uid"]
+        for p in sim_pods
+        if any(ref["uid"] == first for ref in p["metadata"].get("ownerReferences", ()))
+    }
+    after = pods_of(sim)
+    assert set(before) - set(after) == {first} | executors
+    deletes = [path for method, path in writes(sim) if method == "DELETE"]
+    assert len(deletes) == 2 and deletes[0].endswith(f"/{run.outcomes[0].name}")
+
+
+async def test_restart_of_a_deployment_pod_is_a_rollout_restart(
+    fresh_incidents: RunningSim,
+) -> None:
+    sim = fresh_incidents
+    coredns = next(
+        p for p in sim.state.list("pods") if p["metadata"]["name"].startswith("coredns-")
+    )
+    app = make_app(sim)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        await select_pod(pilot, app, coredns["metadata"]["uid"])
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Rollout restart Deployment kube-system/coredns" in screen_text(app)
+        plan = shown(app, "#confirm-plan")
+        assert "PATCH /apis/apps/v1/namespaces/kube-system/deployments/coredns" in plan
+        await pilot.press("y")
+        run = await finish_run(pilot, app)
+        assert [o.status for o in run.outcomes] == ["restarted"]
+    patches = [path for method, path in writes(sim) if method == "PATCH"]
+    assert patches == ["/apis/apps/v1/namespaces/kube-system/deployments/coredns"] * 2
+
+
+async def test_restart_refused_for_a_pod_without_a_controller(
+    fresh_incidents: RunningSim,
+) -> None:
+    sim = fresh_incidents
+    app = make_app(sim)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        await select_pod(pilot, app, pod(sim, ZOMBIE)["metadata"]["uid"])
+        await pilot.press("r")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert writes(sim) == []
+
+
+WRITE_IDS = ("pod-delete", "pod-force-delete", "pod-restart", "engine-kill", "cleanup")
+
+
+async def test_read_only_hides_the_write_keys_and_sends_nothing(
+    fresh_incidents: RunningSim,
+) -> None:
+    sim = fresh_incidents
+    app = make_app(sim, settings=Settings(read_only=True))
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        await select_pod(pilot, app, pod(sim, STUCK)["metadata"]["uid"])
+        footer = screen_text(app).splitlines()[-1]
+        assert "Filter" in footer and "Delete" not in footer
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        help_text = screen_text(app)
+        assert "view-pods" in help_text
+        assert not [i for i in WRITE_IDS if i in help_text]
+        await pilot.press("escape")
+        assert list(action_commands(app, app.screen)) == []
+        for key in ("ctrl+d", "D", "r", "K", "c"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is app.main, key
+        # Invoked anyway (a remapped key, a script): refused before any plan is shown.
+        app.main.action_delete_pod()
+        app.main.action_cleanup()
+        await pilot.pause()
+        assert app.screen is app.main
+    assert writes(sim) == []
+
+
+async def test_write_keys_are_in_help_and_palette(incidents: RunningSim) -> None:
+    app = make_app(incidents)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert "^d Delete" in footer and "? Help" in footer
+        await pilot.press("question_mark")
+        help_text = screen_text(app)
+        assert all(i in help_text for i in WRITE_IDS)
+        await pilot.press("escape")
+        titles = [c.title for c in action_commands(app, app.screen)]
+        assert titles == [
+            "pod: delete selected",
+            "pod: force delete selected",
+            "pod: restart selected",
+            "engine: kill selected",
+            "cleanup: zombies, stuck, orphaned, failed pods…",
+        ]
+
+
+async def test_hostile_pod_name_is_inert_in_the_confirm_screen(
+    fresh_incidents: RunningSim,
+) -> None:
+    sim = fresh_incidents
+    _hostile_objects(sim)
+    app = make_app(sim)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        uid = next(k for k, p in app.data.store.pods.items() if p.metadata.namespace == NAMESPACE)
+        await select_pod(pilot, app, uid)
+        await pilot.press("ctrl+d")
+        assert isinstance(app.screen, ConfirmScreen)
+        text = _assert_inert(app)
+        assert f"Delete pod {NAMESPACE}/{MARKUP}-␛[2J-␇-" in text
+        assert app.is_running
+        await pilot.press("n")
     assert writes(sim) == []
