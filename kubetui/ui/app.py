@@ -80,7 +80,11 @@ class KubetuiApp(App[None]):
         #: The config file's settings with the command line's over them.
         self.settings = settings or Settings()
         #: For engine kills and relaunches; None when no Kyuubi server is configured.
-        self.kyuubi = KyuubiClient(self.settings.kyuubi) if self.settings.kyuubi else None
+        self.kyuubi = (
+            KyuubiClient(self.settings.kyuubi, read_only=self.settings.read_only)
+            if self.settings.kyuubi
+            else None
+        )
         self.sources = list(sources)
         #: Sync sources that must have reported before the app counts as settled.
         self.source_names = tuple(source_names)
