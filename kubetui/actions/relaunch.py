@@ -144,7 +144,16 @@ def plan_relaunch(
     kill = _kill_step(engine, pods, kyuubi_data, kyuubi_user)
     if node is not None:
         return _engine_plan(engine, node, kill, kyuubi_data, kyuubi_user, label)
-    return _batch_plan(engine, kill, kube, submitted or SubmittedRequests(), label)
+    store = submitted or SubmittedRequests()
+    tag = engine.kyuubi_tag or ""
+    batches = kyuubi_data.batches if kyuubi_data is not None else ()
+    if not any(b.id == tag for b in batches) and store.get(tag) is None:
+        raise PlanRefused(
+            f"{label}: Kyuubi has no batch {tag} and no registered engine with that refId "
+            "(a stopped interactive engine deregisters itself: a new session in its space "
+            "launches a new one)"
+        )
+    return _batch_plan(engine, kill, kube, store, label)
 
 
 def _plain(pod: Pod, now: datetime) -> Plan:

@@ -241,3 +241,11 @@ def test_records_survive_other_lines(tmp_path: Path) -> None:
     with store.path.open("a") as out:
         out.write("not json\n" + json.dumps({"id": "b"}) + "\n")
     assert store.get("a") == ORIGINAL and store.get("b") is None and store.get("c") is None
+
+
+def test_unknown_kyuubi_tag_is_refused(sim: RunningSim, tmp_path: Path) -> None:
+    c = Cluster(sim, tmp_path)
+    known = {b.id for b in c.data.batches} | {n.ref_id for n in c.data.engines}
+    stray = next(e for e in c.engines if e.kyuubi_tag and e.kyuubi_tag not in known and e.driver)
+    with pytest.raises(PlanRefused, match=r"Kyuubi has no batch .* and no registered engine"):
+        c.plan(stray.driver)
