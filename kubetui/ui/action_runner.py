@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -34,9 +35,9 @@ from kubetui.actions.plans import (
     Step,
     dependents_of,
     plan_finding_cleanup,
-    plan_restart,
     target_of,
 )
+from kubetui.actions.relaunch import RelaunchPlan, plan_relaunch, run_relaunch
 from kubetui.config import Settings
 from kubetui.model.engines import Engine
 from kubetui.model.records import Pod
@@ -152,15 +153,27 @@ class ActionRunScreen(ModalScreen[list[Outcome]]):
             outcomes.append(outcome)
             self.post_message(self.OutcomeReported(outcome))
 
+        def progress(line: str) -> None:
+            self.post_message(self.ProgressReported(line))
+
         try:
-            execute(
-                self.kube,
-                self.plan,
-                cancel=self.cancel,
-                on_outcome=reported,
-                kyuubi=self.kyuubi,
-                on_progress=lambda line: self.post_message(self.ProgressReported(line)),
-            )
+            if isinstance(self.plan, RelaunchPlan):
+                # Planned only with Kyuubi available, so the client is there.
+                assert self.kyuubi is not None
+                done = run_relaunch(
+                    self.kube, self.kyuubi, self.plan, on_progress=progress, cancel=self.cancel
+                )
+                for outcome in done:  # a relaunch reports its steps when it ends
+                    reported(outcome)
+            else:
+                execute(
+                    self.kube,
+                    self.plan,
+                    cancel=self.cancel,
+                    on_outcome=reported,
+                    kyuubi=self.kyuubi,
+                    on_progress=progress,
+                )
         except Exception as exc:  # the run must end in a result screen, whatever broke
             error = f"the run stopped: {type(exc).__name__}: {exc}"
         try:
@@ -333,8 +346,50 @@ class WriteActions:
         return plan_finding_cleanup(findings, pods, FORCE_KINDS)
 
     def action_restart(self) -> None:
-        if (pod := self._selected_pod()) is not None:
-            self._run("restart", lambda: plan_restart(pod, self.data.now()))
+        """A Kyuubi engine is relaunched, a controller's pod restarted (see
+        ``plan_relaunch``). Planning may read the driver pod and its ConfigMap (to rebuild a
+        batch request), so it runs in a thread worker."""
+        pod = self._selected_pod()
+        if pod is None or refused_read_only(self.app):
+            return
+        analysis = self.data.analysis
+        kyuubi = kyuubi_of(self.app)
+        make = partial(
+            plan_relaunch,
+            pod,
+            engines=analysis.engines if analysis is not None else (),
+            pods=list(self.data.store.pods.values()),
+            kyuubi_data=self.data.store.kyuubi,
+            kyuubi_available=self._kyuubi_available(),
+            kyuubi_user=kyuubi.config.user if kyuubi is not None else None,
+            kube=getattr(self.app, "kube", None),
+            now=self.data.now(),
+        )
+        self.run_worker(  # type: ignore[attr-defined]
+            partial(self._plan_off_thread, make),
+            thread=True,
+            group="plan",
+            exit_on_error=False,
+            description="relaunch plan",
+        )
+
+    def _plan_off_thread(self, make: Callable[[], Plan]) -> None:
+        app = self.app
+        try:
+            plan = make()
+        except PlanRefused as exc:
+            app.call_from_thread(app.notify, f"restart: {exc}", severity="warning", markup=False)
+        except Exception as exc:  # anything else must reach the operator too
+            text = f"restart: no plan: {type(exc).__name__}: {exc}"
+            app.call_from_thread(app.notify, text, severity="error", markup=False)
+        else:
+            verb = "relaunch" if isinstance(plan, RelaunchPlan) else "restart"
+            app.call_from_thread(run_plan, app, plan, verb)
+
+    def _kyuubi_available(self) -> bool:
+        """A Kyuubi client is configured and its last poll worked."""
+        sync = self.data.store.sync.get(KYUUBI_SOURCE)
+        return kyuubi_of(self.app) is not None and sync is not None and sync.phase == "live"
 
     def action_kill_engine(self) -> None:
         pod, engine = self.selected()
@@ -350,13 +405,11 @@ class WriteActions:
     def _kill_plan(self, engine: Engine) -> Plan:
         """Through Kyuubi when it is configured and its last poll worked, else the driver."""
         kyuubi = kyuubi_of(self.app)
-        sync = self.data.store.sync.get(KYUUBI_SOURCE)
-        available = kyuubi is not None and sync is not None and sync.phase == "live"
         return plan_kill(
             engine,
             list(self.data.store.pods.values()),
             self.data.store.kyuubi,
-            kyuubi_available=available,
+            kyuubi_available=self._kyuubi_available(),
             kyuubi_user=kyuubi.config.user if kyuubi is not None else None,
         )
 
@@ -377,8 +430,8 @@ def action_commands(app: App, screen: object) -> Iterator[SystemCommand]:
             screen.action_force_delete_pod,
         )
         yield SystemCommand(
-            "pod: restart selected",
-            "rollout restart, or delete so its controller recreates it",
+            "pod: restart / relaunch selected",
+            "relaunch a Kyuubi engine, rollout-restart or recreate a controller's pod",
             screen.action_restart,
         )
         yield SystemCommand(

@@ -12,6 +12,7 @@ strings (never parsed as markup).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -24,6 +25,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from kubetui.actions.plans import FORCE_DELETE, Plan, Step
+from kubetui.actions.relaunch import RelaunchPlan
 
 #: What the operator must type on the second screen.
 FORCE_WORD = "force"
@@ -84,6 +86,10 @@ def plan_lines(plan: Plan, kyuubi_url: str | None = None) -> list[Content]:
         lines.append(Content(""))
     for number, step in enumerate(plan.steps, 1):
         lines += step_lines(number, step, kyuubi_url)
+    if isinstance(plan, RelaunchPlan) and plan.batch_request is not None:
+        request = json.dumps(plan.batch_request.to_json(), indent=2, sort_keys=True)
+        lines += [Content(""), Content.styled("The batch request POST /batches sends:", "bold")]
+        lines += [Content("  " + line) for line in request.splitlines()]
     return lines
 
 

@@ -31,7 +31,7 @@ VIEW_BINDINGS: list[Binding] = [
 POD_ACTION_BINDINGS: list[Binding] = [
     Binding("ctrl+d", "delete_pod", "Delete", id="pod-delete"),
     Binding("D", "force_delete_pod", "Force delete", show=False, id="pod-force-delete"),
-    Binding("r", "restart", "Restart", show=False, id="pod-restart"),
+    Binding("r", "restart", "Restart / relaunch", show=False, id="pod-restart"),
     Binding("K", "kill_engine", "Kill engine", show=False, id="engine-kill"),
 ]
 #: Main screen only (``c`` is the detail screen's Containers tab).

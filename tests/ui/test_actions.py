@@ -83,6 +83,12 @@ async def select_pod(pilot: Pilot, app: KubetuiApp, uid: str) -> None:
     await pilot.pause()
 
 
+async def planned(pilot: Pilot, app: KubetuiApp) -> None:
+    """Wait for a plan made in a worker (relaunch plans may read the cluster)."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def finish_run(pilot: Pilot, app: KubetuiApp) -> ActionRunScreen:
     screen = app.screen
     assert isinstance(screen, ActionRunScreen)
@@ -327,6 +333,7 @@ async def test_restart_of_a_deployment_pod_is_a_rollout_restart(
         await settle(pilot)
         await select_pod(pilot, app, coredns["metadata"]["uid"])
         await pilot.press("r")
+        await planned(pilot, app)
         assert isinstance(app.screen, ConfirmScreen)
         assert "Rollout restart Deployment kube-system/coredns" in screen_text(app)
         plan = shown(app, "#confirm-plan")
@@ -347,8 +354,67 @@ async def test_restart_refused_for_a_pod_without_a_controller(
         await settle(pilot)
         await select_pod(pilot, app, pod(sim, ZOMBIE)["metadata"]["uid"])
         await pilot.press("r")
-        await pilot.pause()
+        await planned(pilot, app)
         assert not isinstance(app.screen, ConfirmScreen)
+    assert writes(sim) == []
+
+
+async def test_relaunch_of_an_interactive_engine_shows_the_session_and_cancel_sends_nothing(
+    fresh_incidents: RunningSim, kyuubi_requests: list[tuple[str, str]]
+) -> None:
+    sim = fresh_incidents
+    app = make_app(sim, settings=Settings(kyuubi=demo_kyuubi(sim)))
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        node = next(
+            n
+            for n in app.data.store.kyuubi.engines
+            if n.user == "alice" and n.subdomain == "default"
+        )
+        await pilot.press("3")
+        table = app.screen.query_one("#engines-table", LineTable)
+        key = next(k for k in table.keys if app.main.views[3].engine(k).kyuubi_tag == node.ref_id)
+        table.select_key(key)
+        await pilot.press("r")
+        await planned(pilot, app)
+        assert isinstance(app.screen, ConfirmScreen), [n.message for n in app._notifications]
+        assert "USER SPARK_SQL default as alice" in screen_text(app)
+        plan = shown(app, "#confirm-plan")
+        kyuubi = sim.kyuubi_url.rstrip("/")
+        assert "1. kyuubi-kill-engine" in plan and f"DELETE {kyuubi}/api/v1/admin/engine?" in plan
+        assert "2. kyuubi-open-session" in plan and f"POST {kyuubi}/api/v1/sessions" in plan
+        assert "3. kyuubi-close-session" in plan
+        await pilot.press("escape")
+        await pilot.pause()
+    assert writes(sim) == []
+    assert {method for method, _ in kyuubi_requests} == {"GET"}
+
+
+async def test_relaunch_refusal_says_what_is_missing(fresh_incidents: RunningSim) -> None:
+    """A batch whose conf ConfigMap is gone: nothing to rebuild the request from."""
+    sim = fresh_incidents
+    driver = next(
+        p
+        for p in sim.state.list("pods", "etl")
+        if "warehouse-load" in p["metadata"]["name"] and p["metadata"]["name"].endswith("-driver")
+    )
+    for volume in driver["spec"].get("volumes", ()):
+        if "configMap" in volume and sim.state.get(
+            "configmaps", "etl", volume["configMap"]["name"]
+        ):
+            sim.state.remove("configmaps", "etl", volume["configMap"]["name"])
+    app = make_app(sim, settings=Settings(kyuubi=demo_kyuubi(sim)))
+    async with app.run_test(size=BIG, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        app.screen.query_one("#engines-table", LineTable).select_key(
+            engine_key(app, "warehouse-load")
+        )
+        await pilot.press("r")
+        await planned(pilot, app)
+        assert app.screen is app.main
+        (message,) = [n.message for n in app._notifications]
+        assert "the batch request cannot be rebuilt: ConfigMap " in message
     assert writes(sim) == []
 
 
@@ -398,7 +464,7 @@ async def test_write_keys_are_in_help_and_palette(incidents: RunningSim) -> None
         assert titles == [
             "pod: delete selected",
             "pod: force delete selected",
-            "pod: restart selected",
+            "pod: restart / relaunch selected",
             "engine: kill selected",
             "cleanup: zombies, stuck, orphaned, failed pods…",
         ]
