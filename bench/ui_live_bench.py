@@ -158,7 +158,9 @@ def _add(
     def write(seq: int) -> None:
         obj = json.loads(json.dumps(base))
         meta = obj["metadata"]
-        for field in ("uid", "resourceVersion", "creationTimestamp"):
+        # A bare pod: a copy owned by the template's ReplicaSet would be scaled away
+        # (and others with it) by the sim's controllers.
+        for field in ("uid", "resourceVersion", "creationTimestamp", "ownerReferences"):
             meta.pop(field, None)
         meta["namespace"] = namespace
         meta["name"] = f"{first}-live-{99_999_999 - seq:08d}"
