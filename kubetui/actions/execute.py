@@ -23,7 +23,14 @@ from typing import Final
 import msgspec
 
 from kubetui.actions.follow import DEFAULT_TIMEOUT, FollowResult, follow_pods
-from kubetui.actions.plans import KYUUBI_KILL_BATCH, RESTARTED_AT, ROLLOUT_RESTART, Plan, Step
+from kubetui.actions.plans import (
+    KYUUBI_ACTIONS,
+    KYUUBI_KILL_BATCH,
+    RESTARTED_AT,
+    ROLLOUT_RESTART,
+    Plan,
+    Step,
+)
 from kubetui.model.decode import decode_json_item
 from kubetui.model.inert_text import inert, single_line
 from kubetui.model.records import Pod
@@ -160,6 +167,9 @@ def execute(
     for step in plan.steps:
         if cancel is not None and cancel.is_set():
             outcome = _outcome(step, CANCELLED, "not run: cancelled by the operator")
+        elif step.kyuubi is not None and step.action not in KYUUBI_ACTIONS:
+            # A relaunch's session/submit steps: only relaunch.run_relaunch runs them.
+            outcome = _outcome(step, FAILED, f"not run: {step.action} is not a kill step")
         elif step.kyuubi is not None:
             run = _Kill(kube, kyuubi, step, cancel, progress, follow_timeout, follow_interval)
             outcome = run.run(dry_run_only=dry_run_only)

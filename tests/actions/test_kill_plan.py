@@ -206,3 +206,20 @@ def test_follow_summary(states, stopped, summary) -> None:
     result.stopped = stopped
     assert result.summary() == summary
     assert result.done == (stopped is None)
+
+
+def test_execute_refuses_kyuubi_steps_it_does_not_run() -> None:
+    """A relaunch's open-session/submit steps carry a Kyuubi call; execute() must not
+    send them as if they were kills (only relaunch.run_relaunch runs them)."""
+    from kubetui.actions.execute import FAILED, execute
+    from kubetui.actions.plans import KyuubiCall, Plan, Step, Target
+    from kubetui.actions.relaunch import OPEN_SESSION
+
+    step = Step(
+        action=OPEN_SESSION,
+        target=Target(kind="KyuubiEngine", namespace="ns", name="e", uid="e"),
+        reason="open a session",
+        kyuubi=KyuubiCall(method="POST", path="/sessions"),
+    )
+    (outcome,) = execute(None, Plan(title="t", steps=(step,)), kyuubi=None)  # type: ignore[arg-type]
+    assert outcome.status == FAILED and "not a kill step" in outcome.detail
