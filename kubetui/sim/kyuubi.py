@@ -184,6 +184,8 @@ class KyuubiServer:
         self.launch_delay = launch_delay
         self.slow_seconds = slow_seconds
         self._fail_mode: str | None = None
+        #: (method, path?query) of every request received, in order (tests count writes).
+        self.request_log: list[tuple[str, str]] = []
         self._port = port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -345,6 +347,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         server = self.kyuubi
+        server.request_log.append((method, self.path))
         mode = server.fail_mode
         if mode == "slow":
             time.sleep(server.slow_seconds)

@@ -30,7 +30,6 @@ from kubetui.actions.kill import engine_of_pod, plan_kill
 from kubetui.actions.plans import DELETE, KYUUBI_KILL_BATCH, KYUUBI_KILL_ENGINE, Plan
 from kubetui.model.engines import Engine, group_engines
 from kubetui.model.kyuubi_join import KyuubiData, join_engines
-from kubetui.sim import kyuubi as kyuubi_sim
 from kubetui.sim.runner import RunningSim, running_sim
 from kubetui.sources.kube_client import KubeClient, connect
 from kubetui.sources.kyuubi import KyuubiClient, KyuubiConfig
@@ -41,17 +40,10 @@ PASSWORD = "kill-test-s3cret-pw"
 
 
 @pytest.fixture
-def kyuubi_log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+def kyuubi_log(sim: RunningSim) -> list[tuple[str, str]]:
     """(method, path?query) of every request the Kyuubi lookalike receives."""
-    seen: list[tuple[str, str]] = []
-    dispatch = kyuubi_sim._Handler._dispatch
-
-    def logged(handler: kyuubi_sim._Handler, method: str) -> None:
-        seen.append((method, handler.path))
-        dispatch(handler, method)
-
-    monkeypatch.setattr(kyuubi_sim._Handler, "_dispatch", logged)
-    return seen
+    assert sim.kyuubi is not None
+    return sim.kyuubi.request_log
 
 
 @pytest.fixture

@@ -28,7 +28,6 @@ from kubetui.model.batch_request import PROXY_USER_KEY, BatchRequest
 from kubetui.model.engines import KYUUBI_TAG_LABEL, group_engines
 from kubetui.model.kyuubi_join import join_engines
 from kubetui.model.records import Pod
-from kubetui.sim import kyuubi as kyuubi_sim
 from kubetui.sim.runner import RunningSim, running_sim
 from kubetui.sources.kube_client import connect
 from kubetui.sources.kyuubi import KyuubiClient, KyuubiConfig
@@ -38,16 +37,10 @@ PASSWORD_ENV = "KUBETUI_TEST_RELAUNCH_KYUUBI_PASSWORD"
 
 
 @pytest.fixture
-def kyuubi_log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    seen: list[tuple[str, str]] = []
-    dispatch = kyuubi_sim._Handler._dispatch
-
-    def logged(handler: kyuubi_sim._Handler, method: str) -> None:
-        seen.append((method, handler.path))
-        dispatch(handler, method)
-
-    monkeypatch.setattr(kyuubi_sim._Handler, "_dispatch", logged)
-    return seen
+def kyuubi_log(sim: RunningSim) -> list[tuple[str, str]]:
+    """(method, path?query) of every request the Kyuubi lookalike receives."""
+    assert sim.kyuubi is not None
+    return sim.kyuubi.request_log
 
 
 @pytest.fixture
