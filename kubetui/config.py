@@ -83,24 +83,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 # ------------------------------------------------------------------ the file's schema
 
 
-class _PolicyFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """One policy as written in the file: exit codes as text (``"137,129-255"``)."""
-
-    reasons: tuple[str, ...] = ()
-    exit_codes: str = ""
-    include_init_containers: bool = False
-    min_pod_lifetime_seconds: int | None = None
-    exclude_owner_kinds: tuple[str, ...] = ()
-    namespaces_include: tuple[str, ...] = ()
-    namespaces_exclude: tuple[str, ...] = ()
-    label_selector: str | None = None
-    #: Spark drivers have no owner; without this the descheduler's protection would skip them.
-    include_bare_pods: bool = True
-
-
 class _PresetFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A preset as written: each policy is RemoveFailedPods' arguments with exit codes as
+    text (``"137,129-255"``) and bare pods included unless said otherwise (Spark drivers
+    have no owner; the descheduler's default protection would skip every one of them)."""
+
     name: str
-    policies: tuple[_PolicyFile, ...]
+    policies: tuple[CleanupPolicy, ...]
 
 
 class _ContextFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -119,21 +108,28 @@ def config_file() -> Path:
     return config_dir() / "config.yaml"
 
 
-def _policy(where: str, raw: _PolicyFile) -> CleanupPolicy:
-    try:
-        return CleanupPolicy(
-            reasons=raw.reasons,
-            exit_codes=parse_exit_codes(raw.exit_codes),
-            include_init_containers=raw.include_init_containers,
-            min_pod_lifetime_seconds=raw.min_pod_lifetime_seconds,
-            exclude_owner_kinds=raw.exclude_owner_kinds,
-            namespaces_include=raw.namespaces_include,
-            namespaces_exclude=raw.namespaces_exclude,
-            label_selector=raw.label_selector,
-            include_bare_pods=raw.include_bare_pods,
-        )
-    except ValueError as exc:
-        raise UserError(f"{where}: {exc}") from None
+def _policy_doc(raw: object) -> object:
+    """A policy mapping as ``CleanupPolicy`` reads it: exit-code text parsed, bare pods in."""
+    if not isinstance(raw, dict):
+        return raw
+    doc = {"include_bare_pods": True, **raw}
+    codes = doc.get("exit_codes")
+    if isinstance(codes, str | int):
+        doc["exit_codes"] = [{"start": r.start, "end": r.end} for r in parse_exit_codes(str(codes))]
+    return doc
+
+
+def _file_doc(doc: object) -> object:
+    """The file's mapping with every preset policy prepared by :func:`_policy_doc`."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("cleanup_presets"), list):
+        return doc
+    presets = [
+        {**p, "policies": [_policy_doc(x) for x in p["policies"]]}
+        if isinstance(p, dict) and isinstance(p.get("policies"), list)
+        else p
+        for p in doc["cleanup_presets"]
+    ]
+    return {**doc, "cleanup_presets": presets}
 
 
 def _presets(path: Path, raw: tuple[_PresetFile, ...]) -> tuple[CleanupPreset, ...]:
@@ -142,10 +138,11 @@ def _presets(path: Path, raw: tuple[_PresetFile, ...]) -> tuple[CleanupPreset, .
         where = f"{path}: cleanup_presets[{i}] ({preset.name!r})"
         if not preset.policies:
             raise UserError(f"{where}: a preset needs at least one policy")
-        if not any(p.reasons or p.exit_codes for p in preset.policies):
-            raise UserError(f"{where}: give reasons or exit_codes, or it selects every failed pod")
-        policies = tuple(_policy(where, p) for p in preset.policies)
-        mine[preset.name] = CleanupPreset(name=preset.name, policies=policies)
+        if not all(p.reasons or p.exit_codes for p in preset.policies):
+            raise UserError(
+                f"{where}: give each policy reasons or exit_codes, or it selects every failed pod"
+            )
+        mine[preset.name] = CleanupPreset(name=preset.name, policies=preset.policies)
     defaults = tuple(p for p in DEFAULT_PRESETS if p.name not in mine)
     return defaults + tuple(mine.values())
 
@@ -167,8 +164,8 @@ def _read(path: Path) -> _File:
     if doc is None:
         return _File()
     try:
-        return msgspec.convert(doc, _File)
-    except msgspec.ValidationError as exc:
+        return msgspec.convert(_file_doc(doc), _File)
+    except (msgspec.ValidationError, ValueError) as exc:
         raise UserError(f"{path}: {exc}") from None
 
 
