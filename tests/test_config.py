@@ -93,7 +93,7 @@ cleanup_presets:
         ("cleanup_presets: [{name: x, policies: []}]", "a preset needs at least one policy"),
         ("cleanup_presets: [{name: x, policies: [{}]}]", "selects every failed pod"),
         (
-            "cleanup_presets: [{name: x, policies: [{reasons: [A]}, {min_pod_lifetime_seconds: 5}]}]",
+            "cleanup_presets: [{name: x, policies: [{reasons: [A]}, {exclude_owner_kinds: [J]}]}]",
             "give each policy reasons or exit_codes",
         ),
         ("cleanup_presets: [{name: x, policies: [{exit_codes: '9-x'}]}]", "bad exit code"),
