@@ -1,15 +1,34 @@
 """The order and filter of the pods table, kept over the store's pod dict.
 
-Typing a filter must not cost a sort or an allocation per row (DESIGN.md, hot path
-rules): every pod gets a lowercase search key when its record changes, the sorted order
-is kept beside those keys, and a keystroke is one pass of ``needle in key`` over them.
-The sorted order is rebuilt only when a pod is added or removed, or a pod's sort key
-changes; a modification that moves nothing costs one search-key update.
+At 150k pods anything done per pod in Python costs 0.1–1 s, so the index does per pod
+only what the screen needs now (DESIGN.md, hot path rules):
+
+* **First paint** needs the name order alone: one C-level pass (``attrgetter``) over the
+  records in store order, which is the LIST's order (the API server lists by
+  namespace/name), so the sort mostly confirms runs that are already in place.
+* **Facts** (search key, STATUS, restarts, age, node) are computed once per record
+  version: at once for a small watch batch, in background slices for a big one
+  (:meth:`PodIndex.index_some`), and to completion only when a sort or filter needs them.
+* **Sorts** other than by name are a stable sort of the name order by one value per pod
+  (``key=dict.__getitem__``, no tuple per pod). Each order is cached and patched when a
+  few pods move (remove them, ``insort`` them back) instead of sorted again.
+* **Filtering** is ``needle in key`` over search keys aligned with the order, run in C
+  (``compress`` over ``map(contains, …)``); a needle that extends an earlier one filters
+  that earlier result, and earlier results are kept, so backspace costs nothing.
+
+Pods keep their place in the name order when modified: namespace and name cannot change
+(kubernetes/apimachinery pkg/api/validation/objectmeta.go, ValidateObjectMetaUpdate:
+``ValidateImmutableField`` on name and namespace, master 2026-08), so only additions and
+removals move rows there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import time
+from bisect import insort
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
+from itertools import compress, filterfalse, repeat
+from operator import attrgetter, contains, itemgetter
 from typing import Final
 
 from kubetui.model.engines import APP_ID_LABEL, KYUUBI_TAG_LABEL
@@ -17,6 +36,16 @@ from kubetui.model.records import Pod
 
 #: The sort orders ``s`` cycles through, in order.
 SORTS: Final = ("name", "status", "restarts", "age", "node")
+#: A batch with at most this many changes gets its facts computed at once.
+SMALL_BATCH: Final = 512
+#: A cached order with more pods out of place than this is sorted again, not patched.
+PATCH_LIMIT: Final = 2048
+#: Filter results kept per order (needles typed and erased).
+_KEPT_RESULTS: Final = 64
+
+_NAME_KEY = attrgetter("metadata.namespace", "metadata.name", "metadata.uid")
+_THIRD = itemgetter(2)
+_MISSING: Final = object()
 
 
 def search_key(pod: Pod) -> str:
@@ -42,10 +71,20 @@ def _restarts(pod: Pod) -> int:
     return sum(cs.restart_count or 0 for cs in statuses)
 
 
-class PodIndex:
-    """Sorted, filtered uids of ``pods``; ``status_of(uid)`` gives kubectl's STATUS."""
+class _Order:
+    """One cached sort order and the pods that may be out of place in it."""
 
-    def __init__(self, pods: Mapping[str, Pod], status_of: Callable[[str], str]) -> None:
+    __slots__ = ("dirty", "uids")
+
+    def __init__(self, uids: list[str]) -> None:
+        self.uids = uids
+        self.dirty: set[str] = set()
+
+
+class PodIndex:
+    """Sorted, filtered uids of ``pods``; ``status_of(pod)`` gives kubectl's STATUS."""
+
+    def __init__(self, pods: Mapping[str, Pod], status_of: Callable[[Pod], str]) -> None:
         self._pods = pods
         self._status_of = status_of
         self.sort = SORTS[0]
@@ -53,99 +92,203 @@ class PodIndex:
         self.namespace: str | None = None
         #: Restrict to these uids (an engine's pods), or None.
         self.only: frozenset[str] | None = None
+        #: Every indexed uid by (namespace, name, uid); always complete.
+        self._names: list[str] = []
+        #: Uids whose facts are missing or stale.
+        self._pending: set[str] = set()
+        #: Facts per uid, one dict each so sorts and filters run on ``dict.__getitem__``.
         self._search: dict[str, str] = {}
-        self._sort_keys: dict[str, tuple] = {}
-        self._sorted: list[str] = []
-        self._sorted_search: list[str] = []
-        self._visible: list[str] = []
-        self._order_dirty = True
-        self._filter_dirty = True
+        self._values: dict[str, dict[str, Hashable]] = {s: {} for s in SORTS[1:]}
+        self._orders: dict[str, _Order] = {}
+        #: Bumped whenever membership, an order or a search key changes.
+        self._version = 0
+        self._results_for: tuple = ()
+        self._results: dict[str, tuple[list[str], list[str]]] = {}
 
     # ------------------------------------------------------------------ changes
 
-    def changed(self, changed: Iterable[str], removed: Iterable[str]) -> None:
-        """Take note of store changes (keys from ``ClusterState.apply``)."""
-        for uid in removed:
-            if self._search.pop(uid, None) is not None:
-                self._sort_keys.pop(uid, None)
-                self._order_dirty = True
+    def changed(self, changed: Collection[str], removed: Collection[str]) -> None:
+        """Take note of store changes (keys from ``ClusterState.apply``).
+
+        Lists handed out by :meth:`visible` are never changed in place.
+        """
+        if not changed and not removed:
+            return
+        if len(changed) + len(removed) > max(SMALL_BATCH, len(self._names) // 8):
+            self._big_batch(changed, removed)
+            return
+        gone = {uid for uid in removed if self._forget(uid)}
+        names = list(filterfalse(gone.__contains__, self._names)) if gone else None
+        touched = bool(gone)
         for uid in changed:
             pod = self._pods.get(uid)
             if pod is None:
                 continue
-            key = search_key(pod)
-            old = self._search.get(uid)
-            self._search[uid] = key
-            sort_key = self._sort_key(uid, pod)
-            if old is None or self._sort_keys.get(uid) != sort_key:
-                self._order_dirty = True
-            elif old != key:
-                self._filter_dirty = True
-            self._sort_keys[uid] = sort_key
+            known = uid in self._search or uid in self._pending
+            moved, searched = self._learn(uid, pod)
+            if not known:
+                if names is None:
+                    names = self._names.copy()
+                insort(names, uid, key=self._name_key)
+                moved = SORTS[1:]
+            for sort in moved:
+                if (order := self._orders.get(sort)) is not None:
+                    order.dirty.add(uid)
+            touched = touched or searched or bool(moved)
+        if names is not None:
+            self._names = names
+        for sort, order in list(self._orders.items()):
+            order.dirty |= gone
+            if len(order.dirty) > PATCH_LIMIT:
+                del self._orders[sort]
+        if touched:
+            self._version += 1
+
+    def _big_batch(self, changed: Collection[str], removed: Collection[str]) -> None:
+        """A (re)LIST or a storm: rebuild the name order, leave the facts for later."""
+        for uid in removed:
+            self._forget(uid)
+        self._pending.update(changed)
+        self._orders.clear()
+        self._names = self._name_order()
+        self._version += 1
+
+    def _forget(self, uid: str) -> bool:
+        """Drop ``uid``'s facts; True if it was indexed."""
+        known = self._search.pop(uid, None) is not None
+        for values in self._values.values():
+            values.pop(uid, None)
+        if uid in self._pending:
+            self._pending.discard(uid)
+            known = True
+        return known
+
+    def _learn(self, uid: str, pod: Pod) -> tuple[list[str], bool]:
+        """Compute ``pod``'s facts: (the sorts whose value for it changed, whether its
+        search key changed)."""
+        self._pending.discard(uid)
+        created = pod.metadata.creation_timestamp
+        facts = (
+            ("status", self._status_of(pod)),
+            ("restarts", -_restarts(pod)),
+            ("age", -created.timestamp() if created else 0.0),
+            ("node", pod.spec.node_name or ""),
+        )
+        moved = []
+        for sort, value in facts:
+            values = self._values[sort]
+            if values.get(uid, _MISSING) != value:
+                values[uid] = value
+                moved.append(sort)
+        key = search_key(pod)
+        searched = self._search.get(uid) != key
+        self._search[uid] = key
+        return moved, searched
+
+    def index_some(self, budget: float) -> bool:
+        """Compute pending facts for about ``budget`` seconds; True when none are left."""
+        pending, pods = self._pending, self._pods
+        deadline = time.perf_counter() + budget
+        while pending:
+            for _ in range(min(64, len(pending))):
+                uid = pending.pop()
+                if (pod := pods.get(uid)) is not None:
+                    self._learn(uid, pod)
+            if time.perf_counter() >= deadline:
+                break
+        return not pending
+
+    @property
+    def pending(self) -> int:
+        """How many pods still wait for their facts."""
+        return len(self._pending)
+
+    # ------------------------------------------------------------------ settings
 
     def set_sort(self, sort: str) -> None:
         if sort not in SORTS:
             raise ValueError(f"unknown sort {sort!r}")
-        if sort != self.sort:
-            self.sort = sort
-            self._sort_keys = {uid: self._sort_key(uid, self._pods[uid]) for uid in self._search}
-            self._order_dirty = True
+        self.sort = sort
 
     def set_filter(self, needle: str) -> None:
-        needle = needle.strip().lower()
-        if needle != self.needle:
-            self.needle = needle
-            self._filter_dirty = True
+        self.needle = needle.strip().lower()
 
     def set_namespace(self, namespace: str | None) -> None:
-        if namespace != self.namespace:
-            self.namespace = namespace
-            self._filter_dirty = True
+        self.namespace = namespace
 
     def set_only(self, uids: Iterable[str] | None) -> None:
         self.only = None if uids is None else frozenset(uids)
-        self._filter_dirty = True
 
     # ------------------------------------------------------------------ reading
 
     @property
     def total(self) -> int:
-        return len(self._search)
+        return len(self._names)
 
     def visible(self) -> list[str]:
-        """The uids to show, in order (rebuilt only when something moved)."""
-        if self._order_dirty:
-            self._sorted = sorted(self._search, key=self._sort_keys.__getitem__)
-            search = self._search
-            self._sorted_search = [search[uid] for uid in self._sorted]
-            self._order_dirty = False
-            self._filter_dirty = True
-        if self._filter_dirty:
-            self._visible = self._filtered()
-            self._filter_dirty = False
-        return self._visible
+        """The uids to show, in order. Returns the same list while nothing changed."""
+        order = self._order()
+        if not self.needle and self.namespace is None and self.only is None:
+            return order
+        self.index_some(float("inf"))
+        base = (self._version, self.sort, self.namespace, self.only)
+        if base != self._results_for:
+            self._results_for = base
+            self._results = {"": self._scoped(order)}
+        found = self._results.get(self.needle)
+        if found is None:
+            # The longest kept needle inside this one: its rows are a superset.
+            start = max((n for n in self._results if n in self.needle), key=len)
+            uids, keys = self._results[start]
+            hits = list(map(contains, keys, repeat(self.needle)))
+            found = (list(compress(uids, hits)), list(compress(keys, hits)))
+            if len(self._results) >= _KEPT_RESULTS:
+                self._results = {"": self._results[""]}
+            self._results[self.needle] = found
+        return found[0]
 
-    def _filtered(self) -> list[str]:
-        needle, only = self.needle, self.only
-        prefix = f"{self.namespace.lower()}/" if self.namespace is not None else ""
-        if not needle and not prefix and only is None:
-            return self._sorted
-        return [
-            uid
-            for uid, key in zip(self._sorted, self._sorted_search, strict=True)
-            if needle in key and key.startswith(prefix) and (only is None or uid in only)
-        ]
+    def _scoped(self, order: list[str]) -> tuple[list[str], list[str]]:
+        """``order`` within the namespace and the ``only`` set, with aligned search keys."""
+        uids = order if self.only is None else list(filter(self.only.__contains__, order))
+        keys = list(map(self._search.__getitem__, uids))
+        if self.namespace is not None:
+            prefix = f"{self.namespace.lower()}/"
+            hits = [key.startswith(prefix) for key in keys]
+            uids, keys = list(compress(uids, hits)), list(compress(keys, hits))
+        return uids, keys
 
-    def _sort_key(self, uid: str, pod: Pod) -> tuple:
-        meta = pod.metadata
-        where = (meta.namespace or "", meta.name or "", uid)
-        if self.sort == "status":
-            return (self._status_of(uid), *where)
-        if self.sort == "restarts":
-            return (-_restarts(pod), *where)
-        if self.sort == "age":
-            created = meta.creation_timestamp
-            return (-(created.timestamp()) if created else 0.0, *where)
-        if self.sort == "node":
-            return (pod.spec.node_name or "", *where)
-        return where
+    def _order(self) -> list[str]:
+        """Every uid in the current sort, patched or rebuilt as needed."""
+        if self.sort == "name":
+            return self._names
+        self.index_some(float("inf"))
+        values = self._values[self.sort]
+        order = self._orders.get(self.sort)
+        if order is None:
+            order = self._orders[self.sort] = _Order(sorted(self._names, key=values.__getitem__))
+        elif order.dirty:
+            dirty, order.dirty = order.dirty, set()
+            order.uids = list(filterfalse(dirty.__contains__, order.uids))
+            name_key = self._name_key
+
+            def key(uid: str) -> tuple:
+                return (values[uid], name_key(uid))
+
+            for uid in dirty:
+                if uid in values:
+                    insort(order.uids, uid, key=key)
+        return order.uids
+
+    def _name_key(self, uid: str) -> tuple[str, str, str]:
+        meta = self._pods[uid].metadata
+        return (meta.namespace or "", meta.name or "", uid)
+
+    def _name_order(self) -> list[str]:
+        """Every pod by (namespace, name, uid), built in C when the records allow it."""
+        try:
+            uids = list(map(_THIRD, sorted(map(_NAME_KEY, self._pods.values()))))
+        except TypeError:  # a None namespace or name beside a string
+            uids = [None]
+        if None in uids or "" in uids:  # uid-less records: the store key is ns/name
+            return sorted(self._pods, key=self._name_key)
+        return uids

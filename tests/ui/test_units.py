@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -13,7 +14,7 @@ from kubetui.sources.kube_client import KubeError, connect
 from kubetui.sources.pod_events import PodEvent, event_age, events_query, fetch_pod_events
 from kubetui.sources.pod_logs import LogStream, log_query
 from kubetui.ui.line_table import fit
-from kubetui.ui.pod_index import PodIndex, search_key
+from kubetui.ui.pod_index import SORTS, PodIndex, search_key
 from kubetui.ui.rows import style_for_kinds
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -70,7 +71,7 @@ def _pod(ns: str, name: str, *, node: str = "", restarts: int = 0, minutes: int 
 
 def _index(*pods: Pod) -> tuple[dict[str, Pod], PodIndex]:
     store = {p.metadata.uid: p for p in pods}
-    index = PodIndex(store, lambda uid: store[uid].status.phase or "")
+    index = PodIndex(store, lambda pod: pod.status.phase or "")
     index.changed(list(store), [])
     return store, index
 
@@ -101,28 +102,84 @@ def test_index_sorts_filters_and_scopes() -> None:
     assert index.visible() == ["a/y"]
 
 
-def test_a_keystroke_filters_without_sorting_again() -> None:
+def test_typing_narrows_the_previous_result_and_backspace_finds_it_again() -> None:
     _store, index = _index(*(_pod("ns", f"p{i:03}") for i in range(200)))
     ordered = index.visible()
+    assert index.visible() is ordered  # nothing changed: the same list, no work
+    index.set_filter("p0")
+    narrowed = index.visible()
+    assert narrowed == [k for k in ordered if "p0" in k]
     index.set_filter("p01")
-    filtered = index.visible()
-    assert filtered == [k for k in ordered if "p01" in k]
-    assert index._sorted is ordered  # the sorted order was reused, not rebuilt
+    assert index.visible() == [k for k in ordered if "p01" in k]
+    index.set_filter("p0")
+    assert index.visible() is narrowed  # erased: the kept result
+    index.set_filter("")
+    assert index.visible() is ordered
 
 
-def test_changes_reorder_only_when_a_sort_key_moves() -> None:
-    store, index = _index(_pod("a", "x"), _pod("a", "y", restarts=1))
+def test_a_big_batch_is_drawn_in_name_order_before_its_facts_are_known() -> None:
+    store = {p.metadata.uid: p for p in (_pod("b", "x"), _pod("a", "y", restarts=3))}
+    index = PodIndex(store, lambda pod: pod.status.phase or "")
+    index.changed(list(store), [])
+    assert index.visible() == ["a/y", "b/x"] and index.total == 2
+
+    big = {p.metadata.uid: p for p in (_pod("ns", f"p{i:04}") for i in range(600))}
+    store.update(big)
+    index.changed(list(big), [])
+    assert index.pending == 600
+    assert index.visible()[:3] == ["a/y", "b/x", "ns/p0000"]
+    assert index.pending == 600  # the name order needs no facts
+    assert not index.index_some(0.0)  # one slice, then out of time
+    assert 0 < index.pending < 600
     index.set_sort("restarts")
-    assert index.visible() == ["a/y", "a/x"]
-    store["a/x"] = _pod("a", "x", node="n")  # same restarts: no re-sort needed
-    index.changed(["a/x"], [])
-    assert not index._order_dirty
-    store["a/x"] = _pod("a", "x", restarts=5)
-    index.changed(["a/x"], [])
-    assert index.visible() == ["a/x", "a/y"]
-    del store["a/y"]
-    index.changed([], ["a/y"])
-    assert index.visible() == ["a/x"] and index.total == 1
+    assert index.visible()[0] == "a/y" and index.pending == 0
+
+
+def _check_against_a_full_sort(store: dict[str, Pod], index: PodIndex) -> None:
+    """The index's rows equal sorting and filtering everything from scratch."""
+    fresh = PodIndex(store, lambda pod: pod.status.phase or "")
+    fresh.changed(list(store), [])
+    for sort in SORTS:
+        for needle in ("", "p1", "oom"):
+            for ix in (index, fresh):
+                ix.set_sort(sort)
+                ix.set_filter(needle)
+            assert index.visible() == fresh.visible(), (sort, needle)
+
+
+def test_small_batches_patch_every_order_like_a_full_sort() -> None:
+    rng = random.Random(7)
+    store, index = _index(
+        *(_pod(rng.choice("abc"), f"p{i}", restarts=i % 3, minutes=i % 7) for i in range(40))
+    )
+    for sort in SORTS:  # cache every order, so the batches must patch them
+        index.set_sort(sort)
+        index.visible()
+    index.set_sort("name")
+    handed_out = index.visible()
+    snapshot = list(handed_out)
+    first = _pod("a", "a-first")
+    store[first.metadata.uid] = first
+    index.changed([first.metadata.uid], [])
+    assert index.visible()[0] == "a/a-first"
+    assert handed_out == snapshot  # rows already drawn are never changed in place
+    for step in range(30):
+        changed, removed = [], []
+        for _ in range(rng.randint(1, 4)):
+            uid = rng.choice(sorted(store))
+            if rng.random() < 0.3 and len(store) > 5:
+                del store[uid]
+                removed.append(uid)
+            else:
+                ns, name = uid.split("/")
+                store[uid] = _pod(ns, name, restarts=rng.randint(0, 4), minutes=rng.randint(0, 9))
+                changed.append(uid)
+        if step % 3 == 0:
+            new = _pod(rng.choice("abd"), f"n{step}", node=f"node-{step % 2}")
+            store[new.metadata.uid] = new
+            changed.append(new.metadata.uid)
+        index.changed([u for u in changed if u not in removed], removed)
+        _check_against_a_full_sort(store, index)
 
 
 # Cases follow the branches of kubernetes/kubectl pkg/describe/describe.go

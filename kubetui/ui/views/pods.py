@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar
+from collections.abc import Collection, Iterable
+from typing import ClassVar, Final
 
 from textual.app import ComposeResult
-from textual.cache import LRUCache
+from textual.timer import Timer
 
 from kubetui.model.pod_status import pod_columns
 from kubetui.model.records import Pod
@@ -15,6 +15,11 @@ from kubetui.ui.line_table import Column, LineTable, Row
 from kubetui.ui.pod_index import SORTS, PodIndex
 from kubetui.ui.rows import pod_cells, style_for_kinds
 from kubetui.ui.views.base import View
+
+#: Background indexing: at most this long per slice, one slice per interval, so a key
+#: waits at most one slice while a big LIST's facts are computed.
+INDEX_SLICE: Final = 0.004
+INDEX_INTERVAL: Final = 0.006
 
 COLUMNS = (
     Column("", 2),
@@ -40,23 +45,16 @@ class PodsView(View):
     def __init__(self, data: DashboardData, *, id: str | None = None) -> None:
         super().__init__(data, id=id)
         self.index = PodIndex(data.store.pods, self._status)
-        #: uid → (record, STATUS), so sorting by status decodes a pod once per version.
-        self._statuses: LRUCache[str, tuple[Pod, str]] = LRUCache(200_000)
         self.engine_label = ""
+        self._indexer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield LineTable(
             COLUMNS, self._row, self._version, empty_text="Waiting for pods…", id="pods-table"
         )
 
-    def _status(self, uid: str) -> str:
-        pod = self.data.store.pods[uid]
-        cached = self._statuses.get(uid)
-        if cached is not None and cached[0] is pod:
-            return cached[1]
-        status = pod_columns(pod, self.data.now()).status
-        self._statuses.set(uid, (pod, status))
-        return status
+    def _status(self, pod: Pod) -> str:
+        return pod_columns(pod, self.data.now()).status
 
     def _version(self, uid: str) -> tuple:
         return (id(self.data.store.pods.get(uid)), self.data.tick(), self.data.generation)
@@ -72,8 +70,16 @@ class PodsView(View):
 
     # ------------------------------------------------------------------ data
 
-    def pods_changed(self, changed: Iterable[str], removed: Iterable[str]) -> None:
+    def pods_changed(self, changed: Collection[str], removed: Collection[str]) -> None:
         self.index.changed(changed, removed)
+        if self.index.pending and self._indexer is None:
+            self._indexer = self.set_interval(INDEX_INTERVAL, self._index_slice)
+
+    def _index_slice(self) -> None:
+        """Compute some of a big batch's facts between keys (see ``PodIndex``)."""
+        if self.index.index_some(INDEX_SLICE) and self._indexer is not None:
+            self._indexer.stop()
+            self._indexer = None
 
     def reload(self) -> None:
         self.index.set_filter(self.filter_text)
