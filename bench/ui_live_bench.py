@@ -42,6 +42,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,12 +81,14 @@ def _serve(pods: int) -> None:
     with running_sim(f"scale:{pods}", 1, frozen=True, kyuubi=False) as sim:
         print(json.dumps({"kubeconfig": str(sim.kubeconfig_path)}), flush=True)
         added: list[tuple[str, str]] = []
+        #: Write numbers go on across phases and runs: every number is on screen once.
+        counter = iter(range(10**7))
         for line in sys.stdin:
             command = json.loads(line)
             if "modify" in command:
-                reply = _modify(sim.state, **command["modify"])
+                reply = _modify(sim.state, counter, **command["modify"])
             elif "add" in command:
-                reply = _add(sim.state, added, **command["add"])
+                reply = _add(sim.state, added, counter, **command["add"])
             else:
                 for namespace, name in added:
                     sim.state.remove("pods", namespace, name)
@@ -103,21 +106,24 @@ def _set_restarts(obj: dict[str, Any], count: int) -> None:
         cs["restartCount"] = count if i == 0 else 0
 
 
-def _paced(rate: float, secs: float, write: Any) -> list[tuple[int, float]]:
-    """Call ``write(seq)`` ``rate`` times a second for ``secs``; (seq, wall time after)."""
+def _paced(rate: float, secs: float, counter: Iterator[int], write: Any) -> list[tuple[int, float]]:
+    """Call ``write(seq)`` ``rate`` times a second for ``secs`` (``seq`` from
+    ``counter``); (seq, wall time after)."""
     start = time.monotonic()
     done: list[tuple[int, float]] = []
     while (now := time.monotonic()) - start < secs:
         if len(done) >= (now - start) * rate:
             time.sleep(0.0005)
             continue
-        seq = len(done)
+        seq = next(counter)
         write(seq)
         done.append((seq, time.time()))
     return done
 
 
-def _modify(state: Any, rate: float, secs: float, pods: list[list[str]]) -> dict[str, Any]:
+def _modify(
+    state: Any, counter: Iterator[int], rate: float, secs: float, pods: list[list[str]]
+) -> dict[str, Any]:
     """Bump the restart count of ``pods`` round robin (Running pods with statuses only)."""
     targets = [
         (ns, name)
@@ -129,7 +135,7 @@ def _modify(state: Any, rate: float, secs: float, pods: list[list[str]]) -> dict
         ns, name = targets[seq % len(targets)]
         state.mutate("pods", ns, name, lambda obj: _set_restarts(obj, MODIFY_BASE + seq))
 
-    done = _paced(rate, secs, write)
+    done = _paced(rate, secs, counter, write)
     return {
         "writes": [[MODIFY_BASE + seq, at] for seq, at in done],
         "pod_of": [seq % len(targets) for seq, _ in done],
@@ -140,6 +146,7 @@ def _modify(state: Any, rate: float, secs: float, pods: list[list[str]]) -> dict
 def _add(
     state: Any,
     added: list[tuple[str, str]],
+    counter: Iterator[int],
     rate: float,
     secs: float,
     after: list[str],
@@ -163,12 +170,12 @@ def _add(
         for field in ("uid", "resourceVersion", "creationTimestamp", "ownerReferences"):
             meta.pop(field, None)
         meta["namespace"] = namespace
-        meta["name"] = f"{first}-live-{99_999_999 - seq:08d}"
+        meta["name"] = f"{first}-live-{9_999_999 - seq:07d}"
         _set_restarts(obj, ADD_BASE + seq)
         state.create("pods", obj)
         added.append((namespace, meta["name"]))
 
-    done = _paced(rate, secs, write)
+    done = _paced(rate, secs, counter, write)
     return {"writes": [[ADD_BASE + seq, at] for seq, at in done]}
 
 
