@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+import msgspec
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -52,8 +53,9 @@ _STATUS_STYLE = {True: "$sev-ok", False: "$sev-critical"}
 
 
 def app_settings(app: App) -> Settings:
-    """The app's settings (defaults until the app carries them)."""
-    return getattr(app, "settings", None) or Settings()
+    """The settings of the running ``KubetuiApp`` (typed here: app.py imports this module)."""
+    settings: Settings = app.settings  # type: ignore[attr-defined]
+    return settings
 
 
 def kyuubi_of(app: App) -> KyuubiClient | None:
@@ -97,7 +99,7 @@ class ActionRunScreen(ModalScreen[list[Outcome]]):
         width: 95%; max-width: 160; height: auto; max-height: 100%;
         border: round $accent; background: $surface; padding: 0 1;
     }
-    ActionRunScreen #run-body { height: auto; max-height: 100%; }
+    ActionRunScreen #run-body { height: auto; max-height: 75vh; }
     """
 
     class OutcomeReported(Message):
@@ -343,7 +345,9 @@ class WriteActions:
                 "whose kubelet will not confirm the kill"
             )
         pods = list(self.data.store.pods.values())
-        return plan_finding_cleanup(findings, pods, FORCE_KINDS)
+        plan = plan_finding_cleanup(findings, pods, FORCE_KINDS)
+        title = f"Force delete pod {pod.metadata.namespace}/{pod.metadata.name}"
+        return msgspec.structs.replace(plan, title=title)
 
     def action_restart(self) -> None:
         """A Kyuubi engine is relaunched, a controller's pod restarted (see

@@ -162,11 +162,10 @@ def preview_lines(plan: Plan, max_bulk: int) -> list[Content]:
         style = "$sev-critical" if step.action == FORCE_DELETE else ""
         lines.append(
             Content.assemble(
-                (f"{step.action:<13}", style),
-                (f"{target.namespace}/{target.name}", "bold"),
-                ("  " + step.reason, "$text-muted"),
+                (f"{step.action:<13}", style), (f"{target.namespace}/{target.name}", "bold")
             )
         )
+        lines.append(Content.styled(f"    {step.reason}", "$text-muted"))
     if plan.warnings:
         lines.append(Content(""))
         lines += [Content.styled(f"! {w}", "$sev-warning") for w in plan.warnings]
@@ -181,7 +180,7 @@ class CleanupScreen(Screen):
 
     DEFAULT_CSS = """
     CleanupScreen #cleanup-title { height: 1; background: $panel; padding: 0 1; }
-    CleanupScreen #cleanup-choices { width: 34; height: 1fr; border: none; }
+    CleanupScreen #cleanup-choices { width: 28; height: 1fr; border: none; }
     CleanupScreen #cleanup-preview-box { width: 1fr; height: 1fr; padding: 0 1; }
     CleanupScreen #cleanup-export-notes { height: auto; max-height: 8; padding: 0 1; }
     """

@@ -111,7 +111,7 @@ class ConfirmScreen(ModalScreen[bool]):
         width: 95%; max-width: 160; height: auto; max-height: 100%;
         border: round $warning; background: $surface; padding: 0 1;
     }
-    ConfirmScreen #confirm-body { height: auto; max-height: 100%; }
+    ConfirmScreen #confirm-body { height: auto; max-height: 70vh; }
     ConfirmScreen #confirm-buttons { height: 1; margin-top: 1; align-horizontal: right; }
     ConfirmScreen Button { margin-left: 2; }
     """
@@ -190,7 +190,7 @@ class ForceConfirmScreen(ModalScreen[bool]):
         width: 95%; max-width: 160; height: auto; max-height: 100%;
         border: thick $error; background: $surface; padding: 0 1;
     }
-    ForceConfirmScreen #force-body { height: auto; max-height: 100%; }
+    ForceConfirmScreen #force-body { height: auto; max-height: 55vh; }
     ForceConfirmScreen #force-input { margin-top: 1; }
     ForceConfirmScreen #force-buttons { height: 1; margin-top: 1; align-horizontal: right; }
     ForceConfirmScreen Button { margin-left: 2; }

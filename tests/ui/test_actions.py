@@ -96,6 +96,7 @@ async def finish_run(pilot: Pilot, app: KubetuiApp) -> ActionRunScreen:
     for _ in range(200):
         await pilot.pause()
         if screen.finished:
+            await settle(pilot)  # the analysis of the changed cluster is done before exit
             return screen
     raise AssertionError("the run never finished")
 
