@@ -161,12 +161,14 @@ class LineTable(ScrollView, can_focus=True):
         self._row_of = row_of
         self._version_of = version_of
         self.empty_text = empty_text
-        self.keys: list[str] = []
+        self.keys: Sequence[str] = ()
         self.cursor = 0
         self._cursor_key: str | None = None
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
         self._column_layout: tuple[int, list[int]] | None = None
         self._base_style = Style()
+        #: (row style, cell style) → the combined Style, for the current base style.
+        self._combined: dict[tuple[str | None, str | None], Style] = {}
 
     # ------------------------------------------------------------------ data
 
@@ -174,7 +176,7 @@ class LineTable(ScrollView, can_focus=True):
     def selected_key(self) -> str | None:
         return self._cursor_key
 
-    def set_keys(self, keys: list[str]) -> None:
+    def set_keys(self, keys: Sequence[str]) -> None:
         """Show ``keys`` in this order; the selected key stays selected and in place.
 
         When the selected key is gone the cursor keeps its position (clamped), which
@@ -186,9 +188,10 @@ class LineTable(ScrollView, can_focus=True):
         if count_changed:
             self._update_virtual_size()
         index = self.cursor
-        if self._cursor_key is not None:
+        cursor_key = self._cursor_key
+        if cursor_key is not None and not (index < len(keys) and keys[index] == cursor_key):
             try:
-                index = keys.index(self._cursor_key)
+                index = keys.index(cursor_key)
             except ValueError:
                 index = self.cursor
         self._place_cursor(index, screen_row=old_screen_row)
@@ -213,7 +216,28 @@ class LineTable(ScrollView, can_focus=True):
         # The minimum widths: flexible columns share whatever the viewport has beyond
         # that when drawn, so a scrollbar appearing never makes the rows too wide.
         width = sum(c.width for c in self.columns) + len(self.columns)
-        self.virtual_size = Size(width, len(self.keys) + 1)
+        size = Size(width, len(self.keys) + 1)
+        old = self.virtual_size
+        if size == old:
+            return
+        if self._scrollbars_stay(old, size):
+            # ``virtual_size`` is a layout reactive: assigning it reflows the whole
+            # screen. With the same width and the scrollbars staying as they are, the
+            # layout cannot change, so only the scrollbars and this widget repaint.
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)
+            self.refresh()
+        else:
+            self.virtual_size = size
+
+    def _scrollbars_stay(self, old: Size, new: Size) -> bool:
+        if old.width != new.width or not self.container_size:
+            return False
+        height = self.container_size.height
+        for limit in (height, height - self.styles.scrollbar_size_horizontal):
+            if (old.height > limit) != (new.height > limit):
+                return False
+        return True
 
     def _widths(self, available: int) -> list[int]:
         if self._column_layout is not None and self._column_layout[0] == available:
@@ -296,32 +320,59 @@ class LineTable(ScrollView, can_focus=True):
     def _style(self, name: str | None) -> Style:
         return self.get_component_rich_style(f"line-table--{name}") if name else Style()
 
+    def _cell_style(self, row_style: str | None, cell_style: str | None) -> Style:
+        """The base style plus a row and a cell style, combined once per pass."""
+        key = (row_style, cell_style)
+        style = self._combined.get(key)
+        if style is None:
+            style = self._combined[key] = (
+                self._base_style + self._style(row_style) + self._style(cell_style)
+            )
+        return style
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._combined.clear()
+
     def _row_strip(self, key: str, width: int) -> Strip:
         cache_key = (key, self._version_of(key), width, self.app.theme)
         strip = self._strips.get(cache_key)
         if strip is not None:
             return strip
         row = self._row_of(key)
-        base = self._base_style + self._style(row.style)
+        widths = self._widths(width)
+        total = sum(widths) + len(widths)
         if row.banner is not None:
-            total = sum(self._widths(width)) + len(self.columns)
-            strip = Strip([Segment(fit(row.banner, total), base)])
+            strip = Strip([Segment(fit(row.banner, total), self._cell_style(row.style, None))])
             self._strips.set(cache_key, strip)
             return strip
+        # Neighbouring cells of one style become one segment: fewer segments for
+        # Textual's per-segment line filters, and the same text and colours.
         segments: list[Segment] = []
-        for i, (column, cell_width) in enumerate(
-            zip(self.columns, self._widths(width), strict=True)
-        ):
-            text = row.cells[i] if i < len(row.cells) else ""
-            style_name = row.styles[i] if i < len(row.styles) else None
-            segments.append(
-                Segment(
-                    fit(text, cell_width, middle=column.middle, right=column.right),
-                    base + self._style(style_name),
-                )
+        texts: list[str] = []
+        run_style: Style | None = None
+        cells, styles = row.cells, row.styles
+        separator = self._cell_style(row.style, None)
+        for i, (column, cell_width) in enumerate(zip(self.columns, widths, strict=True)):
+            text = fit(
+                cells[i] if i < len(cells) else "",
+                cell_width,
+                middle=column.middle,
+                right=column.right,
             )
-            segments.append(Segment(" ", base))
-        strip = Strip(segments)
+            style = self._cell_style(row.style, styles[i] if i < len(styles) else None)
+            if style is not run_style:
+                if texts:
+                    segments.append(Segment("".join(texts), run_style))
+                texts, run_style = [], style
+            texts.append(text)
+            if separator is not run_style:
+                segments.append(Segment("".join(texts), run_style))
+                texts, run_style = [], separator
+            texts.append(" ")
+        if texts:
+            segments.append(Segment("".join(texts), run_style))
+        strip = Strip(segments, total)
         self._strips.set(cache_key, strip)
         return strip
 
@@ -335,7 +386,10 @@ class LineTable(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # ``rich_style`` walks the ancestors; once per pass, not once per line.
-        self._base_style = self.rich_style
+        base = self.rich_style
+        if base != self._base_style:
+            self._base_style = base
+            self._combined.clear()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
