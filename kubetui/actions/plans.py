@@ -223,6 +223,23 @@ def dependents_of(pod: Pod, pods: Iterable[Pod]) -> tuple[str, ...]:
     )
 
 
+def plan_delete_pod(pod: Pod, pods: Iterable[Pod]) -> Plan:
+    """ctrl+d: one DELETE of exactly this pod, with its uid as precondition (a pod
+    recreated under the same name since is not touched), its grace period, and the pods
+    its deletion takes along by owner garbage collection listed."""
+    target = target_of(pod)
+    if target is None:
+        raise PlanRefused("the pod has no namespace, name or uid: it cannot be deleted safely")
+    step = Step(
+        action=DELETE,
+        target=target,
+        reason="chosen by the operator",
+        finalizers=pod.metadata.finalizers,
+        dependents=dependents_of(pod, pods),
+    )
+    return Plan(title=f"Delete pod {target.namespace}/{target.name}", steps=(step,))
+
+
 def plan_failed_pods(selections: Sequence[Selection], pods: Sequence[Pod]) -> Plan:
     """Delete the pods a cleanup policy selected (all Failed: the server uses grace 0)."""
     steps = []

@@ -30,7 +30,7 @@ Where kubetui differs, on purpose:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import msgspec
@@ -171,6 +171,19 @@ def select_failed_pods(
         if reason is not None:
             selected.append(Selection(pod, reason))
     return selected
+
+
+def select_by_any(
+    pods: Iterable[Pod], policies: Sequence[CleanupPolicy], now: datetime
+) -> list[Selection]:
+    """Pods any of ``policies`` selects, each once with the first matching policy's reason
+    (a cleanup preset: RemoveFailedPods ANDs its filters, so an OR is several policies)."""
+    pods = list(pods)
+    chosen: dict[str, Selection] = {}
+    for policy in policies:
+        for selection in select_failed_pods(pods, policy, now):
+            chosen.setdefault(selection.pod.metadata.uid or "", selection)
+    return list(chosen.values())
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -20,12 +20,13 @@ preEvictionFilter when a profile does not name it). The label selector is a
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import yaml
 
 from kubetui.model.cleanup_policy import CleanupPolicy, ExitCodeRange
+from kubetui.model.inert_text import inert, single_line
 from kubetui.model.selectors import LabelSelector, Op, Requirement, parse_label_selector
 
 PROFILE_NAME = "kubetui-remove-failed-pods"
@@ -189,3 +190,53 @@ def _listed_exit_codes(ranges: Iterable[ExitCodeRange]) -> tuple[list[int], str]
         if last < end:
             dropped.append(ExitCodeRange(max(start, last + 1), end))
     return codes, ",".join(str(r) for r in dropped)
+
+
+def _comment_paragraphs(text: str) -> list[str]:
+    """The header comment of a rendered policy, one string per wrapped paragraph."""
+    paragraphs: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        if line.startswith("#   ") and paragraphs:
+            paragraphs[-1] += " " + line[4:]
+        else:
+            paragraphs.append(line[2:])
+    return paragraphs
+
+
+def render_policy_union(name: str, policies: Sequence[CleanupPolicy]) -> PolicyYaml:
+    """A union of policies (a cleanup preset called ``name``) as one ``descheduler/v1alpha2``
+    DeschedulerPolicy.
+
+    RemoveFailedPods ANDs its arguments, and a profile configures each plugin once (the
+    descheduler reads the first pluginConfig of a name: ``GetPluginConfig`` in
+    kubernetes-sigs/descheduler ``pkg/descheduler/descheduler.go`` @ 7d2b28bf), so each
+    policy becomes a profile of its own (``profiles`` in ``pkg/api/v1alpha2/types.go``);
+    the profiles run in turn and a pod any of them selects is evicted.
+    """
+    rendered = [render_policy(policy) for policy in policies]
+    name = single_line(inert(name))  # a YAML comment line: no newline or control character
+    comments = [
+        f"kubetui cleanup preset {name!r}: a failed pod is removed when it matches any of "
+        f"the {len(rendered)} profile(s) below (one per policy of the preset)."
+    ]
+    profiles = []
+    notes: list[str] = []
+    for number, policy in enumerate(rendered, 1):
+        for paragraph in _comment_paragraphs(policy.text):
+            if paragraph not in comments:
+                comments.append(paragraph)
+        profile = yaml.safe_load(policy.text)["profiles"][0]
+        if len(rendered) > 1:
+            profile["name"] = f"{PROFILE_NAME}-{number}"
+        profiles.append(profile)
+        prefix = f"profile {profile['name']}: " if len(rendered) > 1 else ""
+        notes += [prefix + note for note in policy.notes]
+    body = {"apiVersion": "descheduler/v1alpha2", "kind": "DeschedulerPolicy", "profiles": profiles}
+    header = "".join(
+        "\n".join(textwrap.wrap(c, width=88, initial_indent="# ", subsequent_indent="#   ")) + "\n"
+        for c in comments
+    )
+    text = header + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=88)
+    return PolicyYaml(text, tuple(notes))

@@ -11,7 +11,7 @@ ends (cancelled runs too: they did something), then the app is notified.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
@@ -29,15 +29,7 @@ from textual.widgets import Static
 from kubetui.actions.audit import record_action
 from kubetui.actions.execute import CANCELLED, Outcome, execute
 from kubetui.actions.kill import engine_of_pod, plan_kill
-from kubetui.actions.plans import (
-    DELETE,
-    Plan,
-    PlanRefused,
-    Step,
-    dependents_of,
-    plan_finding_cleanup,
-    target_of,
-)
+from kubetui.actions.plans import Plan, PlanRefused, plan_delete_pod, plan_finding_cleanup
 from kubetui.actions.relaunch import RelaunchPlan, plan_relaunch, run_relaunch
 from kubetui.config import Settings
 from kubetui.model.engines import Engine
@@ -267,23 +259,6 @@ def run_plan(app: App, plan: Plan, verb: str) -> None:
 
 
 # ---------------------------------------------------------------------- the write keys
-
-
-def plan_delete_pod(pod: Pod, pods: Iterable[Pod]) -> Plan:
-    """ctrl+d: one DELETE of exactly this pod, with its uid as precondition (a pod
-    recreated under the same name since is not touched), its grace period, and the pods
-    its deletion takes along by owner garbage collection listed."""
-    target = target_of(pod)
-    if target is None:
-        raise PlanRefused("the pod has no namespace, name or uid: it cannot be deleted safely")
-    step = Step(
-        action=DELETE,
-        target=target,
-        reason="chosen by the operator",
-        finalizers=pod.metadata.finalizers,
-        dependents=dependents_of(pod, pods),
-    )
-    return Plan(title=f"Delete pod {target.namespace}/{target.name}", steps=(step,))
 
 
 #: Findings that make a pod safe to force-delete: past its deadline, or its node is gone.

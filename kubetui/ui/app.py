@@ -34,6 +34,7 @@ from kubetui.sources.churn import ChurnUpdate
 from kubetui.sources.kube_client import KubeClient
 from kubetui.sources.kyuubi import KyuubiClient, KyuubiUpdate
 from kubetui.sources.metrics import MetricsUpdate
+from kubetui.ui.action_runner import action_commands
 from kubetui.ui.data import Clock, DashboardData, utc_now
 from kubetui.ui.detail import PodDetailScreen
 from kubetui.ui.dialogs import HelpScreen, help_lines
@@ -152,8 +153,15 @@ class KubetuiApp(App[None]):
 
     # ------------------------------------------------------------------ data in
 
+    @property
+    def _exiting(self) -> bool:
+        """Messages and timers can still arrive after the screens are gone at exit."""
+        return not self.screen_stack
+
     @on(SourceUpdated)
     def _apply_update(self, message: SourceUpdated) -> None:
+        if self._exiting:
+            return
         update = message.update
         store = self.data.store
         if update.sync is not None:
@@ -194,11 +202,15 @@ class KubetuiApp(App[None]):
 
     def _repaint(self) -> None:
         self._repaint_timer = None
+        if self._exiting:
+            return
         self.main.mark_stale()
         self.main.refresh_visible()
 
     def _every_second(self) -> None:
         """Keep ages moving and re-analyse when the store changed."""
+        if self._exiting:
+            return
         self._maybe_analyse()
         self.main.refresh_visible()
 
@@ -260,6 +272,8 @@ class KubetuiApp(App[None]):
     @on(AnalysisFinished)
     def _take_analysis(self, message: AnalysisFinished) -> None:
         self._analysing = False
+        if self._exiting:
+            return
         first = self.data.analysis is None
         self.data.set_analysis(message.version, message.analysis)
         main = self.main
@@ -316,5 +330,6 @@ class KubetuiApp(App[None]):
                 "switch colours",
                 lambda name=name: setattr(self, "theme", name),
             )
+        yield from action_commands(self, screen)
         yield SystemCommand("help: keys", "every key that works here", self.action_help)
         yield SystemCommand("quit", "leave kubetui", self.action_quit)

@@ -12,13 +12,11 @@ where, and what the file cannot express.
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar, NamedTuple
 
 import msgspec
-import yaml
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,9 +28,8 @@ from textual.widgets.option_list import Option
 
 from kubetui.actions.plans import FORCE_DELETE, Plan, plan_failed_pods, plan_finding_cleanup
 from kubetui.config import CleanupPreset
-from kubetui.model.cleanup_policy import Selection, select_failed_pods
-from kubetui.model.descheduler_yaml import PROFILE_NAME, PolicyYaml, render_policy
-from kubetui.model.inert_text import inert, single_line
+from kubetui.model.cleanup_policy import select_by_any
+from kubetui.model.descheduler_yaml import render_policy_union
 from kubetui.ui.action_runner import app_settings, run_plan
 from kubetui.ui.data import DashboardData
 
@@ -56,20 +53,11 @@ def choices(presets: Sequence[CleanupPreset]) -> list[Choice]:
     return [*FINDING_CHOICES, *(Choice(f"failed: {p.name}", preset=p) for p in presets)]
 
 
-def union_selection(pods: Sequence, preset: CleanupPreset, now) -> list[Selection]:
-    """Pods any of the preset's policies selects, each once (the first policy's reason)."""
-    chosen: dict[str, Selection] = {}
-    for policy in preset.policies:
-        for selection in select_failed_pods(pods, policy, now):
-            chosen.setdefault(selection.pod.metadata.uid or "", selection)
-    return list(chosen.values())
-
-
 def cleanup_plan(choice: Choice, data: DashboardData) -> Plan:
     """The plan for ``choice`` over the pods in the dashboard's namespace scope."""
     pods = [p for p in data.store.pods.values() if data.in_scope(p.metadata.namespace)]
     if choice.preset is not None:
-        plan = plan_failed_pods(union_selection(pods, choice.preset, data.now()), pods)
+        plan = plan_failed_pods(select_by_any(pods, choice.preset.policies, data.now()), pods)
     else:
         findings = [
             f
@@ -83,55 +71,6 @@ def cleanup_plan(choice: Choice, data: DashboardData) -> Plan:
 
 
 # ---------------------------------------------------------------------- export
-
-
-def _comment_paragraphs(text: str) -> list[str]:
-    """The header comment of a rendered policy, one string per wrapped paragraph."""
-    paragraphs: list[str] = []
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        if line.startswith("#   ") and paragraphs:
-            paragraphs[-1] += " " + line[4:]
-        else:
-            paragraphs.append(line[2:])
-    return paragraphs
-
-
-def preset_policy_yaml(preset: CleanupPreset) -> PolicyYaml:
-    """A preset (a union of policies) as one ``descheduler/v1alpha2`` DeschedulerPolicy.
-
-    RemoveFailedPods ANDs its arguments, and a profile configures each plugin once (the
-    descheduler reads the first pluginConfig of a name: ``GetPluginConfig`` in
-    kubernetes-sigs/descheduler ``pkg/descheduler/descheduler.go`` @ 7d2b28bf), so each
-    policy becomes a profile of its own (``profiles`` in ``pkg/api/v1alpha2/types.go``);
-    the profiles run in turn and a pod any of them selects is evicted.
-    """
-    rendered = [render_policy(policy) for policy in preset.policies]
-    name = single_line(inert(preset.name))
-    comments = [
-        f"kubetui cleanup preset {name!r}: a failed pod is removed when it matches any of "
-        f"the {len(rendered)} profile(s) below (one per policy of the preset)."
-    ]
-    profiles = []
-    notes: list[str] = []
-    for number, policy in enumerate(rendered, 1):
-        for paragraph in _comment_paragraphs(policy.text):
-            if paragraph not in comments:
-                comments.append(paragraph)
-        profile = yaml.safe_load(policy.text)["profiles"][0]
-        if len(rendered) > 1:
-            profile["name"] = f"{PROFILE_NAME}-{number}"
-        profiles.append(profile)
-        prefix = f"profile {profile['name']}: " if len(rendered) > 1 else ""
-        notes += [prefix + note for note in policy.notes]
-    body = {"apiVersion": "descheduler/v1alpha2", "kind": "DeschedulerPolicy", "profiles": profiles}
-    header = "".join(
-        "\n".join(textwrap.wrap(c, width=88, initial_indent="# ", subsequent_indent="#   ")) + "\n"
-        for c in comments
-    )
-    text = header + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=88)
-    return PolicyYaml(text, tuple(notes))
 
 
 def export_file_name(preset: CleanupPreset) -> str:
@@ -260,7 +199,7 @@ class CleanupScreen(Screen):
                 markup=False,
             )
             return
-        policy = preset_policy_yaml(preset)
+        policy = render_policy_union(preset.name, preset.policies)
         path = (self.export_dir or Path.cwd()) / export_file_name(preset)
         try:
             path.write_text(policy.text)

@@ -24,7 +24,13 @@ from textual.widgets import Footer, Log, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from kubetui.model.durations import human_duration
-from kubetui.model.engines import APP_ID_LABEL, APP_NAME_LABEL, KYUUBI_TAG_LABEL, ROLE_LABEL
+from kubetui.model.engines import (
+    APP_ID_LABEL,
+    APP_NAME_LABEL,
+    KYUUBI_TAG_LABEL,
+    ROLE_LABEL,
+    Engine,
+)
 from kubetui.model.exit_codes import explain_reason
 from kubetui.model.pod_status import pod_columns
 from kubetui.model.qos import effective_qos, pod_oom_score_adjs
@@ -33,7 +39,9 @@ from kubetui.model.terminations import ContainerReport, container_terminations
 from kubetui.sources.kube_client import KubeClient, KubeError
 from kubetui.sources.pod_events import event_age, event_source, fetch_pod_events
 from kubetui.sources.pod_logs import LogStream
+from kubetui.ui.action_runner import WriteActions
 from kubetui.ui.data import DashboardData
+from kubetui.ui.keymap import POD_ACTION_BINDINGS
 from kubetui.ui.rows import ago, qualified
 
 #: Lines kept in the log pane (older ones scroll away).
@@ -204,7 +212,7 @@ def pod_lines(
     return lines
 
 
-class PodDetailScreen(Screen):
+class PodDetailScreen(WriteActions, Screen):
     BINDINGS: ClassVar = [
         Binding("escape", "app.pop_screen", "Back", id="detail-back"),
         Binding("c", "tab('containers')", "Containers", id="detail-containers"),
@@ -212,6 +220,7 @@ class PodDetailScreen(Screen):
         Binding("e", "tab('events')", "Events", id="detail-events"),
         Binding("o", "next_container", "Log container", show=False, id="detail-log-container"),
         Binding("p", "toggle_previous", "Previous log", show=False, id="detail-previous-log"),
+        *POD_ACTION_BINDINGS,
     ]
 
     DEFAULT_CSS = """
@@ -233,6 +242,10 @@ class PodDetailScreen(Screen):
         self.log_container = self._default_container(pod)
         self.previous = False
         self._stream: LogStream | None = None
+
+    def selected(self) -> tuple[Pod | None, Engine | None]:
+        """The write keys act on this pod (its engine for a kill)."""
+        return self.data.store.pods.get(self.uid), None
 
     @staticmethod
     def _default_container(pod: Pod) -> str:

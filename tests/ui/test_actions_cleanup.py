@@ -9,10 +9,11 @@ import yaml
 from textual.widgets import OptionList, Static
 
 from kubetui.config import DEFAULT_PRESETS, Settings
+from kubetui.model.cleanup_policy import select_by_any
 from kubetui.model.descheduler_yaml import PROFILE_NAME
 from kubetui.sim.runner import RunningSim
 from kubetui.ui.app import KubetuiApp
-from kubetui.ui.cleanup_screen import CleanupScreen, union_selection
+from kubetui.ui.cleanup_screen import CleanupScreen
 from kubetui.ui.confirm import ConfirmScreen
 from tests.ui.conftest import make_app, settle
 from tests.ui.test_actions import finish_run, pods_of, writes
@@ -94,8 +95,8 @@ async def test_failed_pod_preset_preview_is_the_union_of_its_policies(
     async with app.run_test(size=BIG) as pilot:
         await settle(pilot)
         pods = list(app.data.store.pods.values())
-        oom = union_selection(pods, DEFAULT_PRESETS[0], app.data.now())
-        signal = union_selection(pods, DEFAULT_PRESETS[1], app.data.now())
+        oom = select_by_any(pods, DEFAULT_PRESETS[0].policies, app.data.now())
+        signal = select_by_any(pods, DEFAULT_PRESETS[1].policies, app.data.now())
         assert 0 < len(oom) <= len(signal)
         await pilot.press("c")
         await highlight(pilot, app, OOM)

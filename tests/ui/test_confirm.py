@@ -14,8 +14,8 @@ from kubetui.actions.plans import (
 )
 from kubetui.config import CleanupPreset
 from kubetui.model.cleanup_policy import CleanupPolicy, parse_exit_codes
-from kubetui.model.descheduler_yaml import render_policy
-from kubetui.ui.cleanup_screen import export_file_name, preset_policy_yaml
+from kubetui.model.descheduler_yaml import render_policy, render_policy_union
+from kubetui.ui.cleanup_screen import export_file_name
 from kubetui.ui.confirm import force_lines, plan_lines, plan_summary
 
 HOSTILE = "[red]x[/]"
@@ -100,7 +100,7 @@ def test_cluster_text_is_never_markup() -> None:
 def test_single_policy_preset_exports_as_render_policy_does() -> None:
     policy = CleanupPolicy(exit_codes=parse_exit_codes("129-255"), include_bare_pods=True)
     preset = CleanupPreset(name="killed by signal", policies=(policy,))
-    rendered = preset_policy_yaml(preset)
+    rendered = render_policy_union(preset.name, preset.policies)
     assert rendered.text.endswith(render_policy(policy).text.split("\napiVersion", 1)[1])
     assert export_file_name(preset) == "descheduler-policy-killed-by-signal.yaml"
 
@@ -113,7 +113,7 @@ def test_union_export_prefixes_each_note_with_its_profile() -> None:
             CleanupPolicy(reasons=("OOMKilled",), label_selector="tier>2"),
         ),
     )
-    rendered = preset_policy_yaml(preset)
+    rendered = render_policy_union(preset.name, preset.policies)
     assert rendered.text.startswith("# kubetui cleanup preset 'odd name': ")
     (note,) = rendered.notes
     assert note.startswith("profile kubetui-remove-failed-pods-2: label requirement")
