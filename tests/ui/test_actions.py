@@ -15,7 +15,6 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from kubetui.config import Settings
-from kubetui.sim import kyuubi as kyuubi_sim
 from kubetui.sim.runner import RunningSim
 from kubetui.ui import action_runner
 from kubetui.ui.action_runner import ActionRunScreen, action_commands
@@ -40,17 +39,10 @@ def _audit_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def kyuubi_requests(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+def kyuubi_requests(fresh_incidents: RunningSim) -> list[tuple[str, str]]:
     """(method, path) of every request the Kyuubi lookalike receives."""
-    seen: list[tuple[str, str]] = []
-    dispatch = kyuubi_sim._Handler._dispatch
-
-    def logged(handler: kyuubi_sim._Handler, method: str) -> None:
-        seen.append((method, handler.path))
-        dispatch(handler, method)
-
-    monkeypatch.setattr(kyuubi_sim._Handler, "_dispatch", logged)
-    return seen
+    assert fresh_incidents.kyuubi is not None
+    return fresh_incidents.kyuubi.request_log
 
 
 def pods_of(sim: RunningSim) -> dict[str, tuple[str, str]]:
@@ -146,6 +138,31 @@ async def test_delete_confirm_sends_exactly_the_plan(fresh_incidents: RunningSim
     audit = (Path(app_state_dir()) / "audit.jsonl").read_text().splitlines()
     record = json.loads(audit[0])
     assert record["verb"] == "delete" and record["outcomes"][0]["uid"] == target["uid"]
+
+
+async def test_delete_from_the_pod_detail_screen(fresh_incidents: RunningSim) -> None:
+    """The write keys work on the pod the detail screen shows; cancel sends nothing,
+    confirm deletes exactly that pod."""
+    from kubetui.ui.detail import PodDetailScreen
+
+    sim = fresh_incidents
+    target = pod(sim, ZOMBIE)["metadata"]
+    app = make_app(sim)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        await select_pod(pilot, app, target["uid"])
+        await pilot.press("enter")
+        assert isinstance(app.screen, PodDetailScreen)
+        await pilot.press("ctrl+d")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"Delete pod spark-bob/{ZOMBIE}" in screen_text(app)
+        await pilot.press("n")
+        assert isinstance(app.screen, PodDetailScreen) and writes(sim) == []
+        await pilot.press("ctrl+d", "y")
+        run = await finish_run(pilot, app)
+        assert [(o.name, o.status) for o in run.outcomes] == [(ZOMBIE, "deleted")]
+    path = f"/api/v1/namespaces/{target['namespace']}/pods/{ZOMBIE}"
+    assert writes(sim) == [("DELETE", path), ("DELETE", path)]
 
 
 def app_state_dir() -> str:
