@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Final
 
 from kubetui.model.durations import as_aware, human_duration
-from kubetui.model.engines import Engine
 from kubetui.model.findings import SEVERITY, Finding
 from kubetui.model.pod_status import pod_columns
 from kubetui.model.qos import effective_qos, pod_oom_score_adjs
@@ -42,6 +41,7 @@ KIND_TITLE: Final = {
     "orphaned": "On vanished nodes",
     "failed_lingering": "Failed, lingering",
     "hot_loop": "Hot loops",
+    "kyuubi_disagreement": "Kyuubi disagrees with the pods",
 }
 #: Short labels for the header counts.
 KIND_SHORT: Final = {
@@ -123,45 +123,6 @@ def finding_cells(finding: Finding) -> tuple[tuple[str, ...], tuple[str | None, 
 def finding_group_title(kind: str, count: int) -> str:
     severity = SEVERITY.get(kind, "warning")
     return f"{KIND_TITLE.get(kind, kind)} ({count}) · {kind} · {severity}"
-
-
-def _pod_is(pod: Pod, phase: str) -> bool:
-    return pod.status.phase == phase
-
-
-def engine_cells(engine: Engine, now: datetime) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
-    """An engines row: ≠ marker, NAMESPACE, ENGINE, STATE, KYUUBI SAYS, DRIVER, EXEC
-    (running/failed of total), REASON, AGE."""
-    disagree = engine.kyuubi_state is not None and engine.kyuubi_state != engine.state
-    driver = engine.driver
-    driver_text = "gone" if driver is None else pod_columns(driver, now).status
-    running = sum(_pod_is(p, "Running") for p in engine.executors)
-    failed = sum(_pod_is(p, "Failed") for p in engine.executors)
-    started = driver.metadata.creation_timestamp if driver is not None else None
-    if started is None and engine.executors:
-        started = engine.executors[0].metadata.creation_timestamp
-    state_style = {
-        "KILLED": "oom" if engine.reason == "OOMKilled" else "critical",
-        "FAILED": "critical",
-        "UNKNOWN": "warning",
-        "NOT_FOUND": "warning",
-        "RUNNING": "ok",
-        "FINISHED": "ok",
-    }.get(engine.state)
-    cells = (
-        "≠" if disagree else "",
-        engine.namespace or "",
-        engine.id,
-        engine.state,
-        engine.kyuubi_state or "-",
-        driver_text,
-        f"{running}/{failed}/{len(engine.executors)}",
-        engine.reason or "",
-        human_duration(now - as_aware(started)) if started else "?",
-    )
-    marker_style = "critical" if disagree else None
-    styles = (marker_style, None, None, state_style, "warning" if disagree else None)
-    return cells, styles
 
 
 def memory_text(value: int | None) -> str:
