@@ -75,8 +75,16 @@ def _cpu_s() -> float:
 
 
 def _serve(pods: int) -> None:
-    """Run ``scale:N`` frozen; print the kubeconfig; obey one JSON command per line."""
+    """Run ``scale:N`` frozen; print the kubeconfig; obey one JSON command per line.
+
+    The sim's controllers are switched off: ``scale:N`` ReplicaSets want fewer replicas
+    than they own, so the first write to one of their pods would make the controller
+    delete its siblings (the selected row among them) in the middle of a measurement.
+    """
+    from kubetui.sim.controllers import Controllers
     from kubetui.sim.runner import running_sim
+
+    Controllers.run_once = lambda self: None  # type: ignore[method-assign]
 
     with running_sim(f"scale:{pods}", 1, frozen=True, kyuubi=False) as sim:
         print(json.dumps({"kubeconfig": str(sim.kubeconfig_path)}), flush=True)
