@@ -180,11 +180,15 @@ class ClusterState:
         self.sync[update.sync.source] = update.sync
         self.version += 1
 
-    def set_usage(self, update: UsageUpdateLike) -> None:
-        """Replace the pod and node usage from the metrics poll."""
-        self.pod_usage, self.node_usage = update.pods, update.nodes
+    def set_usage(self, update: UsageUpdateLike) -> bool:
+        """Replace the pod and node usage from the metrics poll; the version (which makes
+        the app re-analyse) moves only when the usage did (polls come every 15 s)."""
         self.sync[update.sync.source] = update.sync
+        if (update.pods, update.nodes) == (self.pod_usage, self.node_usage):
+            return False
+        self.pod_usage, self.node_usage = update.pods, update.nodes
         self.version += 1
+        return True
 
     # ------------------------------------------------------------------ reading
 

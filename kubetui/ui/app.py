@@ -170,8 +170,8 @@ class KubetuiApp(App[None]):
             store.set_rates(update.rates)
             store.set_sync(update.sync)
         elif isinstance(update, MetricsUpdate):
-            store.set_usage(update)
-            self.data.generation += 1
+            if store.set_usage(update):
+                self.data.generation += 1
         elif isinstance(update, KyuubiUpdate):
             store.set_kyuubi(update)
         else:

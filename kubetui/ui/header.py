@@ -101,7 +101,7 @@ class StatusHeader(Static):
         line1 = Content.assemble(where, Content(" · ").join(sync))
         counts = Content(f"{len(store.pods)} pods · {len(store.nodes)} nodes · ")
         line2 = Content.assemble(counts, self._findings_line())
-        self.update(Content("\n").join([line1, line2]))
+        show_if_changed(self, Content("\n").join([line1, line2]))
 
     def _findings_line(self) -> Content:
         analysis = self.data.analysis
@@ -136,4 +136,14 @@ class ViewBar(Static):
             label = f" {number} {short if narrow else title} "
             style = "bold reverse $accent" if number == current else ""
             parts.append(Content.styled(label, style))
-        self.update(Content.assemble(*parts, "  ", Content(state)))
+        show_if_changed(self, Content.assemble(*parts, "  ", Content(state)))
+
+
+def show_if_changed(widget: Static, content: Content) -> None:
+    """Update only when the text changed, without a layout pass (the header's heights are
+    fixed in CSS): a layout pass re-renders every widget, and the header is redrawn on
+    each repaint and every second (measured: 1 full-screen pass a second while idle)."""
+    old = widget.content
+    same = isinstance(old, Content) and (old.plain, old.spans) == (content.plain, content.spans)
+    if not same:  # Content's == compares the text alone
+        widget.update(content, layout=False)

@@ -99,3 +99,22 @@ def test_report_reads_the_current_state() -> None:
     report = state.report(NOW)
     assert [p.name for p in report.pods] == ["x", "y"]
     assert report.nodes_known is False
+
+
+def test_usage_moves_the_version_only_when_it_changed() -> None:
+    """A metrics poll every 15 s with the same figures must not re-run the analysis."""
+    from types import SimpleNamespace
+
+    from kubetui.model.store import Usage
+
+    store = ClusterState()
+    sync = SyncState(source="metrics", phase="live")
+    usage = {"ns/p": {"c": Usage(100, 2**20)}}
+    assert store.set_usage(SimpleNamespace(pods=usage, nodes={}, sync=sync))
+    version = store.version
+    same = {"ns/p": {"c": Usage(100, 2**20)}}
+    assert not store.set_usage(SimpleNamespace(pods=same, nodes={}, sync=sync))
+    assert store.version == version and store.sync["metrics"] is sync
+    more = {"ns/p": {"c": Usage(100, 2**21)}}
+    assert store.set_usage(SimpleNamespace(pods=more, nodes={}, sync=sync))
+    assert store.version == version + 1 and store.pod_usage is more
