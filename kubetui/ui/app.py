@@ -94,6 +94,7 @@ class KubetuiApp(App[None]):
         self.target = target
         self.data = DashboardData(store or ClusterState(), clock)
         self._repaint_timer: Timer | None = None
+        self._last_repaint = 0.0
         self._analysing = False
         self._mounted_at = 0.0
         self._theme_problems = self._install_themes(theme)
@@ -197,11 +198,15 @@ class KubetuiApp(App[None]):
             self.screen.pods_changed(applied.changed | applied.removed)
 
     def _schedule_repaint(self) -> None:
+        """At most one repaint per REPAINT_DELAY, drawn at once when the last one is older
+        (leading edge): a lone watch event is visible without waiting out the delay."""
         if self._repaint_timer is None:
-            self._repaint_timer = self.set_timer(REPAINT_DELAY, self._repaint)
+            wait = max(0.01, self._last_repaint + REPAINT_DELAY - monotonic())
+            self._repaint_timer = self.set_timer(wait, self._repaint)
 
     def _repaint(self) -> None:
         self._repaint_timer = None
+        self._last_repaint = monotonic()
         if self._exiting:
             return
         self.main.mark_stale()
