@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_UP, Decimal, localcontext
+from functools import lru_cache
 
 __all__ = ["MAX_INT64", "cpu_millis", "format_bytes", "memory_bytes", "parse_quantity"]
 
@@ -98,7 +99,11 @@ def _exponent(suffix: str) -> tuple[int, int] | None:
     return 10, (parsed + 2**31) % _INT32 - 2**31  # Go's int32(parsed)
 
 
+@lru_cache(maxsize=4096)
 def _parse_text(s: str) -> Decimal | None:
+    """Memoised: a cluster repeats a few dozen request/limit strings across every pod, and
+    the dashboard asks for them on every row it draws (a Decimal is immutable, so one
+    value can be shared)."""
     scanned = _scan(s)
     if scanned is None:
         return None
