@@ -95,3 +95,22 @@ def test_tick_rate_and_stable_count(built):
     writes = state.resource_version - before
     assert writes == 400
     assert len(state.entries("pods")) == N
+
+
+def test_each_replicaset_wants_the_pods_it_owns(built):
+    """A ReplicaSet wanting fewer replicas than it owns would have the sim's controller
+    delete the extras at the first write (the live bench saw siblings go Terminating)."""
+    state, _ = built
+    owned = Counter(
+        ref["uid"]
+        for pod in state.list("pods")
+        for ref in pod["metadata"].get("ownerReferences", [])
+        if ref["kind"] == "ReplicaSet"
+    )
+    replicasets = state.list("replicasets")
+    assert owned and replicasets
+    for rs in replicasets:
+        uid = rs["metadata"]["uid"]
+        if uid in owned:
+            assert rs["spec"]["replicas"] == owned[uid], rs["metadata"]["name"]
+            assert rs["status"]["replicas"] == owned[uid]

@@ -382,7 +382,20 @@ class ScaleScenario(Scenario):
         deploy = deploy_t.render(dict(values), created)
         deploy["spec"]["replicas"] = deploy["status"]["replicas"] = replicas
         state.create("deployments", deploy)
-        state.create("replicasets", rs_t.render(dict(values), created))
+        rs = rs_t.render(dict(values), created)
+        # The template is of a one-replica ReplicaSet: it must want the pods it owns, or
+        # the sim's ReplicaSet controller scales the extra ones away at the first write.
+        rs["spec"]["replicas"] = replicas
+        rs["status"].update(
+            replicas=replicas,
+            fullyLabeledReplicas=replicas,
+            readyReplicas=replicas,
+            availableReplicas=replicas,
+        )
+        annotations = rs["metadata"].setdefault("annotations", {})
+        annotations["deployment.kubernetes.io/desired-replicas"] = str(replicas)
+        annotations["deployment.kubernetes.io/max-replicas"] = str(replicas + 1)
+        state.create("replicasets", rs)
         for _ in range(replicas):
             v = dict(values)
             v.update(self._values(rng, ns, rng.choice(nodes)))
