@@ -30,7 +30,7 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, NamedTuple
 
 import msgspec
 
@@ -175,13 +175,19 @@ def _container_type(r: ContainerReport) -> str:
     return "sidecar" if r.sidecar else "init" if r.init else "regular"
 
 
-def _oom_killed(pod: Pod, r: ContainerReport, now: datetime) -> Finding | None:
+def _oom_kill(r: ContainerReport) -> tuple[int | None, datetime | None, str] | None:
+    """(exit code, finishedAt, ``"current"``/``"last"``) of the container's OOM kill."""
     if r.terminated_now and r.reason == OOM_KILLED:
-        code, finished, which = r.exit_code, r.finished_at, "current"
-    elif r.last_reason == OOM_KILLED:
-        code, finished, which = r.last_exit_code, r.last_finished_at, "last"
-    else:
+        return r.exit_code, r.finished_at, "current"
+    if r.last_reason == OOM_KILLED:
+        return r.last_exit_code, r.last_finished_at, "last"
+    return None
+
+
+def _oom_killed(pod: Pod, r: ContainerReport, now: datetime) -> Finding | None:
+    if (kill := _oom_kill(r)) is None:
         return None
+    code, finished, which = kill
     restarts = r.restart_count or 0
     limit = _memory_limit(pod, r.name)
     summary = (
@@ -205,12 +211,20 @@ def _oom_killed(pod: Pod, r: ContainerReport, now: datetime) -> Finding | None:
     )
 
 
-def _crash_loop(pod: Pod, r: ContainerReport, now: datetime, th: Thresholds) -> Finding | None:
-    restarts = r.restart_count or 0
-    backoff = r.state == "waiting" and r.reason == "CrashLoopBackOff"
+def _in_backoff(r: ContainerReport) -> bool:
+    return r.state == "waiting" and r.reason == "CrashLoopBackOff"
+
+
+def _crash_looping(r: ContainerReport, th: Thresholds) -> bool:
     failing = r.last_exit_code is not None and r.last_exit_code != 0
-    if not backoff and not (restarts >= th.crash_loop_min_restarts and failing):
+    return _in_backoff(r) or ((r.restart_count or 0) >= th.crash_loop_min_restarts and failing)
+
+
+def _crash_loop(pod: Pod, r: ContainerReport, now: datetime, th: Thresholds) -> Finding | None:
+    if not _crash_looping(r, th):
         return None
+    restarts = r.restart_count or 0
+    backoff = _in_backoff(r)
     head = f"container {r.name} " + ("in CrashLoopBackOff" if backoff else "restarting")
     last = ""
     if r.last_exit_code is not None or r.last_reason:
@@ -277,10 +291,12 @@ def _orphaned(pod: Pod, node_names: set[str] | None) -> Finding | None:
     )
 
 
-def _failed_lingering(pod: Pod, now: datetime, th: Thresholds) -> Finding | None:
+def _failed_lingering(
+    pod: Pod, finished: datetime | None, now: datetime, th: Thresholds
+) -> Finding | None:
+    """``finished``: ``pod_finished_at(pod)`` (from ``PodFacts``)."""
     if pod.status.phase != "Failed" or pod.metadata.deletion_timestamp is not None:
         return None
-    finished = pod_finished_at(pod)
     since = finished or pod.metadata.creation_timestamp
     if since is None:
         return None
@@ -306,22 +322,61 @@ def _failed_lingering(pod: Pod, now: datetime, th: Thresholds) -> Finding | None
 # ------------------------------------------------------------------ engine findings
 
 
+def _ended_long_ago(engine: Engine, now: datetime, grace: timedelta) -> bool:
+    ended = engine.ended_at
+    return (
+        engine.state in (FINISHED, FAILED, KILLED)
+        and ended is not None
+        and now - as_aware(ended) > grace
+    )
+
+
+def _unknown_to_metadata(engine: Engine, known: set[str] | None) -> bool:
+    return (
+        known is not None
+        and engine.kyuubi_tag is not None
+        and not {engine.id, engine.app_id, engine.kyuubi_tag} & known
+    )
+
+
+def oldest_live_pod(engine: Engine) -> datetime | None:
+    """Creation time of the engine's oldest pod not being deleted (``None``: no such pod
+    with a known creation time): the first that can become a ``driver_gone`` or
+    ``unknown_to_metadata`` zombie. Clock-free, so it can be kept with the engine."""
+    times = [
+        as_aware(p.metadata.creation_timestamp)
+        for p in engine.pods
+        if p.metadata.deletion_timestamp is None and p.metadata.creation_timestamp is not None
+    ]
+    return min(times, default=None)
+
+
+def may_have_zombies(
+    engine: Engine,
+    oldest: datetime | None,
+    now: datetime,
+    th: Thresholds,
+    known: set[str] | None,
+) -> bool:
+    """A cheap pre-check of ``zombie_findings`` for one engine, ``oldest`` being its
+    ``oldest_live_pod``: ``False`` only when it would find nothing. Lets a caller that
+    keeps engines between runs skip the per-pod work of the engines with no zombies."""
+    grace = timedelta(seconds=th.zombie_grace)
+    if _ended_long_ago(engine, now, grace):
+        return True
+    if oldest is None or now - oldest <= grace:
+        return False
+    return engine.state == NOT_FOUND or _unknown_to_metadata(engine, known)
+
+
 def _zombies(
     engine: Engine, now: datetime, th: Thresholds, known: set[str] | None
 ) -> list[tuple[Pod, str, Evidence]]:
     """(pod, summary, evidence) for each leftover pod of ``engine``."""
     grace = timedelta(seconds=th.zombie_grace)
     ended = engine.ended_at
-    ended_long_ago = (
-        engine.state in (FINISHED, FAILED, KILLED)
-        and ended is not None
-        and now - as_aware(ended) > grace
-    )
-    unknown = (
-        known is not None
-        and engine.kyuubi_tag is not None
-        and not {engine.id, engine.app_id, engine.kyuubi_tag} & known
-    )
+    ended_long_ago = _ended_long_ago(engine, now, grace)
+    unknown = _unknown_to_metadata(engine, known)
     state = engine.state + (f": {engine.reason}" if engine.reason else "")
     out: list[tuple[Pod, str, Evidence]] = []
     for pod in engine.pods:
@@ -367,6 +422,74 @@ def _zombies(
     return out
 
 
+def zombie_findings(
+    engine: Engine, now: datetime, th: Thresholds, known: set[str] | None
+) -> list[Finding]:
+    """The ``zombie_engine_pod`` findings of one engine, in its pod order."""
+    return [
+        _finding("zombie_engine_pod", pod, summary, evidence)
+        for pod, summary, evidence in _zombies(engine, now, th, known)
+    ]
+
+
+# ------------------------------------------------------------------ clock-free part
+
+
+class PodFacts(NamedTuple):
+    """What the pod findings need from one pod record whatever the clock, the node list
+    and the engines say. Records are immutable, so a caller may keep these per record
+    (``analysis_cache.Analyser``) and only run the cheap checks at ``now``."""
+
+    #: Containers OOM-killed or crash-looping (their findings only need ``now``).
+    reports: tuple[ContainerReport, ...]
+    #: Phase Failed and not being deleted: a ``failed_lingering`` candidate.
+    failed: bool
+    #: ``pod_finished_at`` of a failed pod, else ``None``.
+    finished_at: datetime | None
+
+    def timed(self, pod: Pod) -> bool:
+        """Whether anything but ``orphaned`` may be found for ``pod`` at some time."""
+        return bool(self.reports) or self.failed or pod.metadata.deletion_timestamp is not None
+
+
+def pod_facts(pod: Pod, th: Thresholds) -> PodFacts:
+    """The clock-free part of ``find_pod_findings`` for one pod (the costly part:
+    ``container_terminations``)."""
+    reports = tuple(
+        r for r in container_terminations(pod) if _oom_kill(r) is not None or _crash_looping(r, th)
+    )
+    failed = pod.status.phase == "Failed" and pod.metadata.deletion_timestamp is None
+    return PodFacts(reports, failed, pod_finished_at(pod) if failed else None)
+
+
+def pod_findings_at(
+    pod: Pod, facts: PodFacts, now: datetime, th: Thresholds, node_names: set[str] | None
+) -> list[Finding]:
+    """The findings of one pod at ``now`` (aware), from its ``pod_facts``; containers first,
+    each OOM kill before its crash loop, then stuck, orphaned, lingering."""
+    found: list[Finding] = []
+    for report in facts.reports:
+        found += filter(None, (_oom_killed(pod, report, now), _crash_loop(pod, report, now, th)))
+    found += filter(
+        None,
+        (
+            _stuck_terminating(pod, now, th),
+            _orphaned(pod, node_names),
+            _failed_lingering(pod, facts.finished_at, now, th),
+        ),
+    )
+    return found
+
+
+def node_name_set(nodes: Iterable[Node] | None) -> set[str] | None:
+    return None if nodes is None else {n.metadata.name or "" for n in nodes}
+
+
+def sort_findings(found: list[Finding]) -> None:
+    """In place: most severe first, then by kind, namespace, name, summary."""
+    found.sort(key=_sort_key)
+
+
 # ------------------------------------------------------------------ public API
 
 
@@ -390,25 +513,13 @@ def find_pod_findings(
     th = thresholds or Thresholds()
     now = as_aware(now)
     pods = list(pods)
-    node_names = None if nodes is None else {n.metadata.name or "" for n in nodes}
+    node_names = node_name_set(nodes)
     found: list[Finding] = []
     for pod in pods:
-        for report in container_terminations(pod):
-            found += filter(
-                None, (_oom_killed(pod, report, now), _crash_loop(pod, report, now, th))
-            )
-        found += filter(
-            None,
-            (
-                _stuck_terminating(pod, now, th),
-                _orphaned(pod, node_names),
-                _failed_lingering(pod, now, th),
-            ),
-        )
+        found += pod_findings_at(pod, pod_facts(pod, th), now, th, node_names)
     for engine in group_engines(pods) if engines is None else engines:
-        for pod, summary, evidence in _zombies(engine, now, th, known_engine_ids):
-            found.append(_finding("zombie_engine_pod", pod, summary, evidence))
-    found.sort(key=_sort_key)
+        found += zombie_findings(engine, now, th, known_engine_ids)
+    sort_findings(found)
     return found
 
 
