@@ -328,8 +328,32 @@ def group_engines(
         _engine(None, group, kyuubi_state_source, kyuubi_state_container)
         for group in driverless.values()
     ]
-    engines.sort(key=lambda e: (e.namespace or "", e.id, e.pod_names))
+    engines.sort(key=engine_order)
     return engines
+
+
+def engine_order(engine: Engine) -> tuple[str, str, tuple[str, ...]]:
+    """The sort key of ``group_engines``: namespace, id, pod names."""
+    return (engine.namespace or "", engine.id, engine.pod_names)
+
+
+def engine_keys(pod: Pod) -> tuple[tuple[str | None, str], ...]:
+    """What can tie ``pod`` to other pods in ``group_engines``, as (namespace, value):
+    its app id and Kyuubi tag, its own uid and the uids of the Pods owning it; ``()``
+    for a pod that is never part of an engine (no such label, no Pod owner).
+
+    ``group_engines`` only puts together pods of one namespace that share one of these
+    (drivers by uid or label, driverless groups by label value), so it gives the same
+    engines when run apart on each set of pods connected by shared keys: what lets
+    ``analysis_cache.Analyser`` regroup only the pods a change touched.
+    """
+    ns = pod.metadata.namespace
+    labels = _labels(pod)
+    keys = [(ns, v) for k in (APP_ID_LABEL, KYUUBI_TAG_LABEL) if (v := labels.get(k))]
+    keys += [(ns, r.uid) for r in pod.metadata.owner_references if r.kind == "Pod" and r.uid]
+    if keys and pod.metadata.uid:
+        keys.append((ns, pod.metadata.uid))
+    return tuple(keys)
 
 
 def _driver_of(
