@@ -13,12 +13,11 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
 from kubetui.actions.execute import Outcome
-from kubetui.actions.plans import Plan
+from kubetui.actions.plans import Plan, without_userinfo
 from kubetui.paths import audit_log
 from kubetui.sources.kube_client import KubeClient
 from kubetui.sources.kyuubi import KyuubiClient
@@ -60,15 +59,16 @@ def record_action(
 ) -> Path:
     """Append one line for an executed plan; returns the log's path."""
     target = path or audit_log()
-    kyuubi_url = _without_userinfo(kyuubi.config.url) if kyuubi is not None else None
+    kyuubi_url = without_userinfo(kyuubi.config.url) if kyuubi is not None else None
+    clean = without_userinfo  # every text: a URL written with credentials loses them
     uses_kyuubi = any(s.kyuubi is not None for s in plan.steps)
     record = AuditRecord(
         time=datetime.now(UTC).isoformat(timespec="seconds"),
         context=kube.context,
-        server=kube.server,
+        server=clean(kube.server),
         user=kube.user,
         verb=verb,
-        plan=plan.title,
+        plan=clean(plan.title),
         steps=[
             AuditStep(
                 s.action,
@@ -76,13 +76,13 @@ def record_action(
                 s.target.name,
                 s.target.uid,
                 s.api_call(kyuubi_url),
-                s.reason,
+                clean(s.reason),
                 s.fallback.api_call() if s.fallback is not None else None,
             )
             for s in plan.steps
         ],
-        warnings=list(plan.warnings),
-        outcomes=outcomes,
+        warnings=[clean(w) for w in plan.warnings],
+        outcomes=[msgspec.structs.replace(o, detail=clean(o.detail)) for o in outcomes],
         kyuubi=kyuubi_url if uses_kyuubi else None,
     )
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -94,9 +94,3 @@ def record_action(
     finally:
         os.close(fd)
     return target
-
-
-def _without_userinfo(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=host))

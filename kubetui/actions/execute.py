@@ -30,6 +30,7 @@ from kubetui.actions.plans import (
     ROLLOUT_RESTART,
     Plan,
     Step,
+    without_userinfo,
 )
 from kubetui.model.decode import decode_json_item
 from kubetui.model.inert_text import inert, single_line
@@ -118,7 +119,7 @@ def _outcome(step: Step, status: str, detail: str) -> Outcome:
         uid=t.uid,
         action=step.action,
         status=status,
-        detail=detail,
+        detail=without_userinfo(detail),
     )
 
 
@@ -187,7 +188,7 @@ def execute(
 def _inert(on_progress: Progress | None) -> Progress:
     def report(line: str) -> None:
         if on_progress is not None:
-            on_progress(single_line(inert(line)))
+            on_progress(without_userinfo(single_line(inert(line))))
 
     return report
 

@@ -21,10 +21,13 @@ and a follow-up that ``execute``'s kill steps do not have.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -40,7 +43,15 @@ from kubetui.actions.execute import (
     execute,
 )
 from kubetui.actions.kill import engine_of_pod, plan_kill
-from kubetui.actions.plans import KyuubiCall, Plan, PlanRefused, Step, Target, plan_restart
+from kubetui.actions.plans import (
+    KyuubiCall,
+    Plan,
+    PlanRefused,
+    Step,
+    Target,
+    plan_restart,
+    without_userinfo,
+)
 from kubetui.model.batch_request import (
     PROXY_USER_KEY,
     BatchRequest,
@@ -64,6 +75,13 @@ SUBMIT_BATCH: Final = "kyuubi-submit-batch"
 BATCH_ID_KEY: Final = "kyuubi.batch.id"
 #: Batch states after which no driver will come (kyuubi-facts §3).
 _ENDED: Final = frozenset({"FINISHED", "ERROR", "CANCELED"})
+#: Spark's default ``spark.redaction.regex`` and its replacement text (apache/spark master
+#: @ ba6e1ce1: ``core/.../internal/config/package.scala`` SECRET_REDACTION_PATTERN, the
+#: launcher's ``CommandBuilderUtils.java`` copy, ``core/.../util/Utils.scala``
+#: REDACTION_REPLACEMENT_TEXT).
+SECRET_PATTERN: Final = re.compile(r"(?i)secret|password|token|access[.]?key")
+REDACTED: Final = "*********(redacted)"
+_REDACTION_KEY: Final = "spark.redaction.regex"
 
 Progress = Callable[[str], None]
 
@@ -94,8 +112,12 @@ class SubmittedRequests:
     def record(self, batch_id: str, request: BatchRequest) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = {"id": batch_id, "request": request.to_json(), "at": datetime.now(UTC).isoformat()}
-        with self.path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(line, sort_keys=True) + "\n")
+        # The exact request, secrets included (it is resubmitted): readable by its owner only.
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, (json.dumps(line, sort_keys=True) + "\n").encode())
+        finally:
+            os.close(fd)
 
     def get(self, batch_id: str) -> BatchRequest | None:
         try:
@@ -110,6 +132,67 @@ class SubmittedRequests:
             except (ValueError, KeyError, msgspec.ValidationError):
                 continue
         return None
+
+
+# ---------------------------------------------------------------------- redaction
+
+
+def _patterns(conf: Mapping[str, str]) -> list[re.Pattern[str]]:
+    """Spark's default pattern, plus the conf's own ``spark.redaction.regex`` when Python
+    reads it (Java regex syntax mostly is Python's); the default always applies."""
+    patterns = [SECRET_PATTERN]
+    own = conf.get(_REDACTION_KEY)
+    if own:
+        with contextlib.suppress(re.error):
+            patterns.append(re.compile(own))
+    return patterns
+
+
+def _secret(text: str, patterns: Sequence[re.Pattern[str]]) -> bool:
+    return any(p.search(text) for p in patterns)
+
+
+def redact_conf(conf: Mapping[str, str]) -> dict[str, str]:
+    """Spark's ``Utils.redact``: a value is replaced when the pattern is found in its key
+    or in the value itself."""
+    patterns = _patterns(conf)
+    return {
+        key: REDACTED if _secret(key, patterns) or _secret(value, patterns) else value
+        for key, value in conf.items()
+    }
+
+
+def _redact_args(args: Sequence[str], patterns: Sequence[re.Pattern[str]]) -> list[str]:
+    """Kyuubi's ``redactCommandLineArgs`` for ``k=v`` arguments; Spark's value rule for a
+    plain argument; and the argument after a flag naming a secret (``--db-password x``)."""
+    shown: list[str] = []
+    previous = ""
+    for arg in args:
+        key, eq, _value = arg.partition("=")
+        flag = arg.startswith("-")
+        if eq and _secret(arg, patterns):
+            shown.append(f"{key}={REDACTED}")
+        elif (not flag and _secret(arg, patterns)) or (
+            previous.startswith("-") and "=" not in previous and _secret(previous, patterns)
+        ):
+            shown.append(REDACTED)
+        else:
+            shown.append(without_userinfo(arg))
+        previous = arg
+    return shown
+
+
+def shown_request(request: BatchRequest) -> dict:
+    """The request as the plan shows it and the audit log records it: secrets redacted
+    (the POST sends ``request`` itself, secrets included, so the new batch works)."""
+    doc = request.to_json()
+    patterns = _patterns(request.conf)
+    doc["resource"] = without_userinfo(request.resource)
+    if request.conf:
+        doc["conf"] = redact_conf(request.conf)
+    if request.args:
+        doc["args"] = _redact_args(request.args, patterns)
+    return doc
 
 
 # ---------------------------------------------------------------------- planning
@@ -277,7 +360,7 @@ def _batch_plan(
     conf = {k: v for k, v in request.conf.items() if k != BATCH_ID_KEY}
     request = msgspec.structs.replace(request, conf=conf)
     namespace = conf.get("spark.kubernetes.namespace") or engine.namespace or ""
-    body = json.dumps(request.to_json(), sort_keys=True)
+    body = json.dumps(shown_request(request), sort_keys=True)
     step = Step(
         action=SUBMIT_BATCH,
         target=Target(kind="KyuubiBatch", namespace=namespace, name="(new batch)", uid=""),
@@ -486,7 +569,7 @@ def _batch_ended(batch: Callable[[], object] | None) -> str | None:
 def _inert(on_progress: Progress | None) -> Progress:
     def report(line: str) -> None:
         if on_progress is not None:
-            on_progress(single_line(inert(line)))
+            on_progress(without_userinfo(single_line(inert(line))))
 
     return report
 
@@ -499,5 +582,5 @@ def _outcome(step: Step, status: str, detail: str) -> Outcome:
         uid=t.uid,
         action=step.action,
         status=status,
-        detail=single_line(inert(detail)),
+        detail=without_userinfo(single_line(inert(detail))),
     )

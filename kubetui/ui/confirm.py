@@ -25,7 +25,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from kubetui.actions.plans import FORCE_DELETE, Plan, Step
-from kubetui.actions.relaunch import RelaunchPlan
+from kubetui.actions.relaunch import REDACTED, RelaunchPlan, shown_request
 
 #: What the operator must type on the second screen.
 FORCE_WORD = "force"
@@ -87,8 +87,9 @@ def plan_lines(plan: Plan, kyuubi_url: str | None = None) -> list[Content]:
     for number, step in enumerate(plan.steps, 1):
         lines += step_lines(number, step, kyuubi_url)
     if isinstance(plan, RelaunchPlan) and plan.batch_request is not None:
-        request = json.dumps(plan.batch_request.to_json(), indent=2, sort_keys=True)
-        lines += [Content(""), Content.styled("The batch request POST /batches sends:", "bold")]
+        request = json.dumps(shown_request(plan.batch_request), indent=2, sort_keys=True)
+        title = f"The batch request POST /batches sends (secrets shown as {REDACTED}):"
+        lines += [Content(""), Content.styled(title, "bold")]
         lines += [Content("  " + line) for line in request.splitlines()]
     return lines
 
