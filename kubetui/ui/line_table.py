@@ -165,6 +165,8 @@ class LineTable(ScrollView, can_focus=True):
         self.cursor = 0
         self._cursor_key: str | None = None
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
+        #: Screen row (0: the first under the header) → the strip cache key drawn there.
+        self._shown: dict[int, tuple] = {}
         self._column_layout: tuple[int, list[int]] | None = None
         self._base_style = Style()
         #: (row style, cell style) → the combined Style, for the current base style.
@@ -184,6 +186,8 @@ class LineTable(ScrollView, can_focus=True):
         """
         old_screen_row = self.cursor - self.scroll_offset.y
         count_changed = len(keys) != len(self.keys)
+        same = keys is self.keys or (not count_changed and keys == self.keys)
+        top = self.scroll_offset.y
         self.keys = keys
         if count_changed:
             self._update_virtual_size()
@@ -195,7 +199,25 @@ class LineTable(ScrollView, can_focus=True):
             except ValueError:
                 index = self.cursor
         self._place_cursor(index, screen_row=old_screen_row)
-        self.refresh()
+        if same and keys and self.scroll_offset.y == top:
+            self.refresh_changed()
+        else:
+            self.refresh()
+
+    def refresh_changed(self) -> None:
+        """Repaint only the rows on screen whose version moved since they were drawn (a
+        clock tick changes a few AGE cells; a watch event one row), not the whole table."""
+        if not self.keys:
+            self.refresh()
+            return
+        width = self.scrollable_content_region.width
+        theme = self.app.theme
+        top = self.scroll_offset.y
+        shown = self._shown
+        for index in range(top, min(top + self._body_height(), len(self.keys))):
+            key = self.keys[index]
+            if shown.get(index - top) != (key, self._version_of(key), width, theme):
+                self.refresh_line(index + 1)
 
     def select_key(self, key: str) -> bool:
         """Put the cursor on ``key`` (scrolling it into view); False if it is not shown."""
@@ -334,8 +356,9 @@ class LineTable(ScrollView, can_focus=True):
         super().notify_style_update()
         self._combined.clear()
 
-    def _row_strip(self, key: str, width: int) -> Strip:
+    def _row_strip(self, key: str, width: int, screen_row: int) -> Strip:
         cache_key = (key, self._version_of(key), width, self.app.theme)
+        self._shown[screen_row] = cache_key
         strip = self._strips.get(cache_key)
         if strip is not None:
             return strip
@@ -407,7 +430,7 @@ class LineTable(ScrollView, can_focus=True):
             return Strip.blank(width, self._base_style)
         if index >= len(self.keys):
             return Strip.blank(width, self._base_style)
-        strip = self._row_strip(self.keys[index], width)
+        strip = self._row_strip(self.keys[index], width, y - 1)
         strip = strip.crop_extend(scroll_x, scroll_x + width, self._base_style)
         if index == self.cursor:
             strip = Strip(Segment.apply_style(strip, post_style=self._style("cursor")), width)

@@ -90,7 +90,7 @@ class MainScreen(WriteActions, Screen):
             view.stale = False
             view.reload()
         else:
-            view.table.refresh()
+            view.table.refresh_changed()
         self.query_one(StatusHeader).show()
         self._show_view_bar()
 

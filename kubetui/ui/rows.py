@@ -9,10 +9,11 @@ ingest) and is never treated as markup downstream.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Final
 
-from kubetui.model.durations import as_aware, human_duration
+from kubetui.model.durations import as_aware, human_duration, translate_timestamp_since
 from kubetui.model.findings import SEVERITY, Finding
 from kubetui.model.pod_status import pod_columns
 from kubetui.model.qos import effective_qos, pod_oom_score_adjs
@@ -54,6 +55,7 @@ KIND_SHORT: Final = {
     "hot_loop": "hot",
 }
 _HEALTHY_STATUS: Final = frozenset({"Running", "Completed"})
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def qualified(namespace: str | None, name: str | None) -> str:
@@ -71,6 +73,78 @@ def style_for_kinds(kinds: Iterable[str]) -> str | None:
     return next((s for s in _STYLE_RANK if s in styles), None)
 
 
+@dataclass(frozen=True, slots=True)
+class PodRow:
+    """A pods-table row without the clock: what changes only with the record (and its
+    findings, node capacity), computed once per record version, and the moments from
+    which :meth:`clock_texts` writes RESTARTS' ``(5m ago)``, LAST TERMINATION's age and
+    AGE at each tick (a tick then re-renders only the rows whose texts moved)."""
+
+    #: Every cell; RESTARTS, LAST TERMINATION and AGE are filled in by :meth:`cells`.
+    fixed: tuple[str, ...]
+    styles: tuple[str | None, ...]
+    restart_count: int
+    last_restart_at: datetime | None
+    #: ``termination_line`` of the latest termination, and when it ended.
+    termination: str
+    terminated_at: datetime | None
+    has_termination: bool
+    created_at: datetime | None
+
+    def clock_texts(self, now: datetime) -> tuple[str, str, str]:
+        """RESTARTS, LAST TERMINATION and AGE at ``now``."""
+        restarts = str(self.restart_count)
+        if self.restart_count and self.last_restart_at is not None:
+            restarts = f"{restarts} ({translate_timestamp_since(self.last_restart_at, now)} ago)"
+        last = ""
+        if self.has_termination:
+            last = f"{self.termination} {ago(now, self.terminated_at)}".rstrip()
+        return restarts, last, translate_timestamp_since(self.created_at, now)
+
+    def cells(self, texts: tuple[str, str, str]) -> tuple[str, ...]:
+        restarts, last, age = texts
+        f = self.fixed
+        return (*f[:5], restarts, last, *f[7:10], age)
+
+
+def pod_row(pod: Pod, memory_capacity: int | None, style: str | None) -> PodRow:
+    """The clock-free part of ``pod``'s row (see :func:`pod_cells`)."""
+    columns = pod_columns(pod, _EPOCH)
+    last = last_termination(pod)
+    termination = termination_line(last) if last is not None else ""
+    terminated_at = last.latest_finished_at if last is not None else None
+    adjs = sorted(
+        {a.value for _, _, a in pod_oom_score_adjs(pod, memory_capacity) if a.value is not None}
+    )
+    status_style = style or ("ok" if columns.status in _HEALTHY_STATUS else None)
+    # LAST TERMINATION is empty exactly when there is no line and no moment, at any time.
+    has_last = bool(termination) or terminated_at is not None
+    fixed = (
+        MARKER.get(style or "", ""),
+        pod.metadata.namespace or "",
+        columns.name,
+        columns.status,
+        columns.ready,
+        "",
+        "",
+        effective_qos(pod) or "?",
+        ",".join(map(str, adjs)) if adjs else "?",
+        columns.node,
+        "",
+    )
+    styles = (style, None, None, status_style, None, None, style if has_last else None)
+    return PodRow(
+        fixed,
+        styles,
+        columns.restart_count,
+        columns.last_restart_at,
+        termination,
+        terminated_at,
+        has_last,
+        pod.metadata.creation_timestamp,
+    )
+
+
 def pod_cells(
     pod: Pod, now: datetime, memory_capacity: int | None, style: str | None
 ) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
@@ -80,33 +154,8 @@ def pod_cells(
     OOM ADJ, NODE, AGE. ``style`` is the pod's finding style (``style_for_kinds``); a
     pod without findings whose STATUS is Running or Completed is marked ``ok``.
     """
-    columns = pod_columns(pod, now)
-    last = last_termination(pod)
-    if last is not None:
-        when = ago(now, last.latest_finished_at)
-        last_text = f"{termination_line(last)} {when}".rstrip()
-    else:
-        last_text = ""
-    adjs = sorted(
-        {a.value for _, _, a in pod_oom_score_adjs(pod, memory_capacity) if a.value is not None}
-    )
-    adj_text = ",".join(map(str, adjs)) if adjs else "?"
-    status_style = style or ("ok" if columns.status in _HEALTHY_STATUS else None)
-    cells = (
-        MARKER.get(style or "", ""),
-        pod.metadata.namespace or "",
-        columns.name,
-        columns.status,
-        columns.ready,
-        columns.restarts,
-        last_text,
-        effective_qos(pod) or "?",
-        adj_text,
-        columns.node,
-        columns.age,
-    )
-    styles = (style, None, None, status_style, None, None, style if last_text else None)
-    return cells, styles
+    row = pod_row(pod, memory_capacity, style)
+    return row.cells(row.clock_texts(now)), row.styles
 
 
 def finding_cells(finding: Finding) -> tuple[tuple[str, ...], tuple[str | None, ...]]:

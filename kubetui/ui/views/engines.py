@@ -64,10 +64,16 @@ class EnginesView(View):
         yield LineTable(
             COLUMNS,
             self._row,
-            lambda key: (self.data.generation, self.data.tick()),
+            self._version,
             empty_text="Analysing…",
             id="engines-table",
         )
+
+    def _version(self, key: str) -> tuple:
+        """The analysis and the AGE text: a tick redraws only rows whose age moved."""
+        engine = self._by_key.get(key)
+        age = engine_age(engine, self.data.now()) if engine is not None else None
+        return self.data.generation, age
 
     def _row(self, key: str) -> Row:
         cells, styles = engine_cells(self._by_key[key], self.data.now())
@@ -136,6 +142,15 @@ def engine_kind(meta: KyuubiMeta | None) -> str:
     return f"{meta.share_level or '?'} {meta.engine_type or '?'}"
 
 
+def engine_age(engine: Engine, now: datetime) -> str:
+    """AGE: since the driver's (else the first executor's) creation; ``?`` if unknown."""
+    driver, executors = engine.driver, engine.executors
+    started = driver.metadata.creation_timestamp if driver is not None else None
+    if started is None and executors:
+        started = executors[0].metadata.creation_timestamp
+    return human_duration(now - as_aware(started)) if started else "?"
+
+
 def engine_cells(engine: Engine, now: datetime) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
     """An engines row: ≠ marker, NAMESPACE, ENGINE, STATE, KYUUBI, DRIVER, EXEC (running/
     failed of total), REASON, USER, KIND, INSTANCE, AGE."""
@@ -143,9 +158,6 @@ def engine_cells(engine: Engine, now: datetime) -> tuple[tuple[str, ...], tuple[
     meta = engine.kyuubi_meta if isinstance(engine.kyuubi_meta, KyuubiMeta) else None
     driver = engine.driver
     executors = engine.executors
-    started = driver.metadata.creation_timestamp if driver is not None else None
-    if started is None and executors:
-        started = executors[0].metadata.creation_timestamp
     if engine.state == "KILLED":
         state_style = "oom" if engine.reason == "OOMKilled" else "critical"
     else:
@@ -164,7 +176,7 @@ def engine_cells(engine: Engine, now: datetime) -> tuple[tuple[str, ...], tuple[
         engine.user or "-",
         engine_kind(meta),
         (meta.kyuubi_instance if meta else None) or "-",
-        human_duration(now - as_aware(started)) if started else "?",
+        engine_age(engine, now),
     )
     marker_style = "critical" if disagree else None
     styles = (marker_style, None, None, state_style, "warning" if disagree else None)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from typing import ClassVar, Final
+from collections.abc import Collection, Hashable, Iterable
+from typing import ClassVar, Final, NamedTuple
 
 from textual.app import ComposeResult
+from textual.cache import LRUCache
 from textual.timer import Timer
 
 from kubetui.model.pod_status import pod_columns
@@ -13,13 +14,15 @@ from kubetui.model.records import Pod
 from kubetui.ui.data import DashboardData
 from kubetui.ui.line_table import Column, LineTable, Row
 from kubetui.ui.pod_index import SORTS, PodIndex
-from kubetui.ui.rows import pod_cells, style_for_kinds
+from kubetui.ui.rows import PodRow, pod_row, style_for_kinds
 from kubetui.ui.views.base import View
 
 #: Background indexing: at most this long per slice, one slice per interval, so a key
 #: waits at most one slice while a big LIST's facts are computed.
 INDEX_SLICE: Final = 0.004
 INDEX_INTERVAL: Final = 0.006
+#: Rows whose clock-free part is kept (a few screens' worth).
+ROW_CACHE: Final = 2048
 
 COLUMNS = (
     Column("", 2),
@@ -36,6 +39,17 @@ COLUMNS = (
 )
 
 
+class _Parts(NamedTuple):
+    """A cached ``PodRow`` and what it was computed from; ``serial`` names it uniquely in
+    the table's row versions."""
+
+    pod: Pod
+    style: str | None
+    capacity: int | None
+    serial: int
+    row: PodRow
+
+
 class PodsView(View):
     NUMBER: ClassVar[int] = 2
     TITLE: ClassVar[str] = "Pods"
@@ -47,6 +61,9 @@ class PodsView(View):
         self.index = PodIndex(data.store.pods, self._status)
         self.engine_label = ""
         self._indexer: Timer | None = None
+        #: Rows' clock-free parts, for the rows on screen and recently shown.
+        self._rows: LRUCache[str, _Parts] = LRUCache(ROW_CACHE)
+        self._serial = 0
 
     def compose(self) -> ComposeResult:
         yield LineTable(
@@ -56,17 +73,42 @@ class PodsView(View):
     def _status(self, pod: Pod) -> str:
         return pod_columns(pod, self.data.now()).status
 
-    def _version(self, uid: str) -> tuple:
-        return (id(self.data.store.pods.get(uid)), self.data.tick(), self.data.generation)
+    def _parts(self, uid: str) -> _Parts | None:
+        """The clock-free part of ``uid``'s row, rebuilt only when its record, finding
+        style or node capacity changed (not at each tick, nor at each analysis)."""
+        data = self.data
+        pod = data.store.pods.get(uid)
+        if pod is None:
+            return None
+        style = style_for_kinds(f.kind for f in data.findings_by_uid.get(uid, ()))
+        capacity = data.capacities.get(pod.spec.node_name or "")
+        parts = self._rows.get(uid)
+        if (
+            parts is None
+            or parts.pod is not pod
+            or (parts.style, parts.capacity)
+            != (
+                style,
+                capacity,
+            )
+        ):
+            self._serial += 1
+            parts = _Parts(pod, style, capacity, self._serial, pod_row(pod, capacity, style))
+            self._rows.set(uid, parts)
+        return parts
+
+    def _version(self, uid: str) -> Hashable:
+        parts = self._parts(uid)
+        if parts is None:
+            return None
+        return parts.serial, parts.row.clock_texts(self.data.now())
 
     def _row(self, uid: str) -> Row:
-        pod = self.data.store.pods.get(uid)
-        if pod is None:
+        parts = self._parts(uid)
+        if parts is None:
             return Row(("", "", "(deleted)"))
-        kinds = [f.kind for f in self.data.findings_by_uid.get(uid, ())]
-        capacity = self.data.capacities.get(pod.spec.node_name or "")
-        cells, styles = pod_cells(pod, self.data.now(), capacity, style_for_kinds(kinds))
-        return Row(cells, styles)
+        row = parts.row
+        return Row(row.cells(row.clock_texts(self.data.now())), row.styles)
 
     # ------------------------------------------------------------------ data
 
