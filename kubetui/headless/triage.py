@@ -49,7 +49,10 @@ def _watch_churn(kube: KubeClient, args: argparse.Namespace) -> list[ObjectRate]
     return update.rates
 
 
-def _from_cluster(args: argparse.Namespace) -> tuple[list[Pod], list[Node] | None, list]:
+def _from_cluster(
+    args: argparse.Namespace,
+) -> tuple[list[Pod], list[Node] | None, list, str | None]:
+    """Pods, nodes, churn rates and the kube context they came from."""
     from kubetui.sources.snapshot import take_snapshot
 
     with open_cluster(args) as kube:
@@ -57,15 +60,21 @@ def _from_cluster(args: argparse.Namespace) -> tuple[list[Pod], list[Node] | Non
         for line in (*snap.notices, *snap.errors):
             notice(line)
         rates = _watch_churn(kube, args) if args.watch else []
-    return snap.pods, snap.nodes, rates
+    return snap.pods, snap.nodes, rates, kube.context
 
 
-def _poll_kyuubi(args: argparse.Namespace) -> KyuubiUpdate:
-    from kubetui.sources.kyuubi import KyuubiConfig, KyuubiPoller
+def _poll_kyuubi(args: argparse.Namespace, context: str | None) -> KyuubiUpdate | None:
+    """One poll of ``--kyuubi-url``, else of the context's Kyuubi in the config; None
+    when neither names a server."""
+    from kubetui.config import kyuubi_from_flags, load_settings
+    from kubetui.sources.kyuubi import KyuubiPoller
 
-    config = KyuubiConfig(
-        url=args.kyuubi_url, user=args.kyuubi_user, password_env=args.kyuubi_password_env
+    configured = load_settings(context).kyuubi if context is not None else None
+    config = kyuubi_from_flags(
+        args.kyuubi_url, args.kyuubi_user, args.kyuubi_password_env, configured
     )
+    if config is None:
+        return None
     update = KyuubiPoller(config).poll_once()
     if update.sync.message:
         notice(update.sync.message)
@@ -129,10 +138,10 @@ def run_triage(args: argparse.Namespace) -> int:
     if args.from_file:
         loaded = read_dump(args.from_file)
         # A dump without any Node object says nothing about nodes: they are unknown.
-        pods, nodes, rates = loaded.pods, (loaded.nodes or None), []
+        pods, nodes, rates, context = loaded.pods, (loaded.nodes or None), [], None
     else:
-        pods, nodes, rates = _from_cluster(args)
-    kyuubi = _poll_kyuubi(args) if args.kyuubi_url else None
+        pods, nodes, rates, context = _from_cluster(args)
+    kyuubi = _poll_kyuubi(args, context)
     now = resolve_now(args.now)
     report, disagreements = _report(pods, nodes, now, rates, kyuubi)
     if args.format == "json":

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -28,13 +29,15 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSim]:
         yield s
 
 
-def triage(*args: str) -> subprocess.CompletedProcess[str]:
+def triage(*args: str, config_home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``kubetui triage`` with the test password, and no config but ``config_home``'s."""
+    home = config_home or Path("/nonexistent/kubetui-test-config")
     return subprocess.run(
         [sys.executable, "-m", "kubetui", "triage", *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, PASSWORD_ENV: "admin"},
+        env={**os.environ, PASSWORD_ENV: "admin", "XDG_CONFIG_HOME": str(home)},
     )
 
 
@@ -87,6 +90,19 @@ def test_unreachable_kyuubi_is_one_line_and_the_report_still_comes(sim: RunningS
         "(is Kyuubi up, the URL and port right?)"
     ]
     assert "\nKYUUBI (error)\n  Kyuubi at http://127.0.0.1:9: connection refused" in done.stdout
+
+
+def test_the_contexts_kyuubi_comes_from_the_config(sim: RunningSim, tmp_path: Path) -> None:
+    (tmp_path / "kubetui").mkdir()
+    (tmp_path / "kubetui" / "config.yaml").write_text(
+        f"contexts:\n  kubetui-sim:\n    kyuubi: {{url: '{sim.kyuubi_url}', user: admin, "
+        f"password_env: {PASSWORD_ENV}}}\n"
+    )
+    done = triage("--kubeconfig", str(sim.kubeconfig_path), config_home=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "\nkyuubi_disagreement (3)\n" in done.stdout.split("\nKYUUBI (")[1]
+    without = triage("--kubeconfig", str(sim.kubeconfig_path))
+    assert "\nKYUUBI (" not in without.stdout
 
 
 @pytest.mark.parametrize(
