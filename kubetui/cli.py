@@ -204,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
         "read_only (global or for the context) does the same",
     )
     cleanup.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="select failed pods by a cleanup preset of the config (a union of policies; "
+        "built in: 'OOM victims', 'killed by signal'); replaces the policy flags below",
+    )
+    cleanup.add_argument(
         "--reasons",
         metavar="A,B",
         help="container termination/waiting reasons to select, e.g. OOMKilled,Error",

@@ -1,6 +1,7 @@
 """``kubetui cleanup``: preview, dry-run on the server, confirm, then delete, headless.
 
-Selection: failed pods by a descheduler-style policy, and/or the pods of the zombie,
+Selection: failed pods by a descheduler-style policy (the policy flags, or ``--preset``:
+a named union of policies from the config), and/or the pods of the zombie,
 stuck-Terminating and orphaned findings. The plan (``kubetui.actions.plans``) is shown in
 full before anything runs; execution and the audit record are ``kubetui.actions``'.
 """
@@ -11,6 +12,7 @@ import argparse
 import sys
 import textwrap
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -20,12 +22,12 @@ from kubetui.actions.audit import record_action
 from kubetui.actions.execute import Outcome, execute
 from kubetui.actions.plans import Plan, merge_plans, plan_failed_pods, plan_finding_cleanup
 from kubetui.cli import EXIT_FOUND, EXIT_OK, UsageError
-from kubetui.config import config_file, load_settings
+from kubetui.config import CleanupPreset, config_file, load_settings
 from kubetui.headless.cluster_input import check_sources, namespaces_of, open_cluster
 from kubetui.headless.input import notice, read_dump, resolve_now, write_json
 from kubetui.headless.text_report import WIDTH, fit
-from kubetui.model.cleanup_policy import CleanupPolicy, parse_exit_codes, select_failed_pods
-from kubetui.model.descheduler_yaml import PolicyYaml, render_policy
+from kubetui.model.cleanup_policy import CleanupPolicy, parse_exit_codes, select_by_any
+from kubetui.model.descheduler_yaml import PolicyYaml, render_policy, render_policy_union
 from kubetui.model.durations import parse_duration_seconds
 from kubetui.model.records import Node, Pod
 from kubetui.model.selectors import SelectorError, parse_label_selector
@@ -53,6 +55,8 @@ class CleanupResult(msgspec.Struct, frozen=True):
     #: One per step: the server's dry-run answer, or the real outcome.
     outcomes: list[Outcome]
     dry_run: bool
+    #: The config preset that selected the failed pods (``--preset``), if any.
+    preset: str | None = None
 
 
 def _csv(text: str | None) -> tuple[str, ...]:
@@ -83,6 +87,56 @@ def policy_from_args(args: argparse.Namespace) -> CleanupPolicy:
         raise UsageError(f"kubetui cleanup: {exc}") from None
 
 
+#: The failed-pod policy flags (attribute, flag). A preset is a whole policy (a union of
+#: them), so it takes none: which policy of the union would a --min-age narrow?
+_POLICY_FLAGS = (
+    ("reasons", "--reasons"),
+    ("exit_codes", "--exit-codes"),
+    ("include_init_containers", "--include-init-containers"),
+    ("min_age", "--min-age"),
+    ("exclude_owner_kinds", "--exclude-owner-kinds"),
+    ("namespaces", "--namespaces"),
+    ("exclude_namespaces", "--exclude-namespaces"),
+    ("selector", "--selector"),
+    ("exclude_bare_pods", "--exclude-bare-pods"),
+)
+
+
+def preset_from_args(
+    args: argparse.Namespace, presets: Sequence[CleanupPreset]
+) -> CleanupPreset | None:
+    """``--preset NAME`` from the config's presets; a ``UsageError`` naming the known ones
+    for an unknown name, or when policy flags are given with it."""
+    if args.preset is None:
+        return None
+    given = [flag for attr, flag in _POLICY_FLAGS if getattr(args, attr)]
+    if given:
+        raise UsageError(
+            f"kubetui cleanup: --preset {args.preset!r} is a whole failed-pod policy: "
+            f"{', '.join(given)} cannot be added to it (scope it with -n NAMESPACE)"
+        )
+    found = next((p for p in presets if p.name == args.preset), None)
+    if found is None:
+        known = ", ".join(repr(p.name) for p in presets)
+        raise UsageError(
+            f"kubetui cleanup: --preset: no preset {args.preset!r}; known: {known} "
+            f"(cleanup_presets in {config_file()})"
+        )
+    return found
+
+
+def failed_pod_policies(
+    args: argparse.Namespace, policy: CleanupPolicy, preset: CleanupPreset | None
+) -> tuple[tuple[CleanupPolicy, ...], PolicyYaml]:
+    """The failed-pod policies in use (a pod any of them selects is selected) and their
+    descheduler export; none when only finding kinds were asked for."""
+    if preset is not None:
+        return preset.policies, render_policy_union(preset.name, preset.policies)
+    if policy.reasons or policy.exit_codes or not _finding_kinds(args):
+        return (policy,), render_policy(policy)
+    return (), PolicyYaml("", ())
+
+
 def _finding_kinds(args: argparse.Namespace) -> list[str]:
     wanted = (
         ("zombie_engine_pod", args.zombies),
@@ -94,17 +148,17 @@ def _finding_kinds(args: argparse.Namespace) -> list[str]:
 
 def build_plan(
     args: argparse.Namespace,
-    policy: CleanupPolicy,
+    policies: Sequence[CleanupPolicy],
     pods: list[Pod],
     nodes: list[Node] | None,
     now: datetime,
 ) -> Plan:
-    """The failed-pod policy (when asked for, or when nothing else is) plus the chosen
-    finding kinds, merged so each pod appears once."""
+    """The failed-pod policies (``failed_pod_policies``) plus the chosen finding kinds,
+    merged so each pod appears once."""
     kinds = _finding_kinds(args)
     plans = []
-    if policy.reasons or policy.exit_codes or not kinds:
-        plans.append(plan_failed_pods(select_failed_pods(pods, policy, now), pods))
+    if policies:
+        plans.append(plan_failed_pods(select_by_any(pods, policies, now), pods))
     if kinds:
         findings = analyse(pods, nodes, now).findings
         plans.append(plan_finding_cleanup(findings, pods, kinds))
@@ -187,7 +241,11 @@ def _execute(kube: KubeClient, plan: Plan) -> list[Outcome]:
 
 
 def _result(
-    plan: Plan, outcomes: list[Outcome], policy_yaml: PolicyYaml, dry_run: bool
+    plan: Plan,
+    outcomes: list[Outcome],
+    policy_yaml: PolicyYaml,
+    dry_run: bool,
+    preset: CleanupPreset | None = None,
 ) -> CleanupResult:
     return CleanupResult(
         selected=[
@@ -201,6 +259,7 @@ def _result(
         plan=plan,
         outcomes=outcomes,
         dry_run=dry_run,
+        preset=preset.name if preset is not None else None,
     )
 
 
@@ -216,18 +275,26 @@ def run_cleanup(args: argparse.Namespace) -> int:
     if args.max is not None and args.max < 1:
         raise UsageError("kubetui cleanup: --max must be at least 1")
     policy = policy_from_args(args)
-    if not (policy.reasons or policy.exit_codes or _finding_kinds(args)):
+    # Presets are global (no per-context part), so they are known before connecting.
+    preset = preset_from_args(args, load_settings(None).cleanup_presets)
+    policies, policy_yaml = failed_pod_policies(args, policy, preset)
+    if args.policy_yaml and not policies:
+        raise UsageError(
+            "kubetui cleanup: --policy-yaml: no failed-pod policy to export (--zombies, "
+            "--stuck-terminating and --orphaned are kubetui findings); add --reasons, "
+            "--exit-codes or --preset"
+        )
+    if preset is None and not (policy.reasons or policy.exit_codes or _finding_kinds(args)):
         print(
-            "kubetui: no --reasons, --exit-codes, --zombies, --stuck-terminating or "
-            "--orphaned: every failed pod the other filters allow is selected",
+            "kubetui: no --reasons, --exit-codes, --preset, --zombies, --stuck-terminating "
+            "or --orphaned: every failed pod the other filters allow is selected",
             file=sys.stderr,
         )
     now = resolve_now(args.now)
-    policy_yaml = render_policy(policy)
     if args.from_file:
         loaded = read_dump(args.from_file)
-        plan = build_plan(args, policy, loaded.pods, loaded.nodes or None, now)
-        result = _result(plan, [], policy_yaml, dry_run=True)
+        plan = build_plan(args, policies, loaded.pods, loaded.nodes or None, now)
+        result = _result(plan, [], policy_yaml, dry_run=True, preset=preset)
     else:
         with open_cluster(args, read_only=args.read_only) as kube:
             settings = load_settings(kube.context)
@@ -241,7 +308,7 @@ def run_cleanup(args: argparse.Namespace) -> int:
             snap = take_snapshot(kube, namespaces_of(args))
             for line in (*snap.notices, *snap.errors):
                 notice(line)
-            plan = build_plan(args, policy, snap.pods, snap.nodes, now)
+            plan = build_plan(args, policies, snap.pods, snap.nodes, now)
             if len(plan.steps) > limit:
                 where = "--max" if args.max is not None else "max_bulk in the config"
                 raise UsageError(
@@ -257,7 +324,7 @@ def run_cleanup(args: argparse.Namespace) -> int:
                 outcomes = _execute(kube, plan)
                 if plan.steps:
                     record_action(kube, "cleanup", plan, outcomes)
-            result = _result(plan, outcomes, policy_yaml, dry_run=args.dry_run)
+            result = _result(plan, outcomes, policy_yaml, dry_run=args.dry_run, preset=preset)
     if args.policy_yaml:
         try:
             Path(args.policy_yaml).write_text(result.policy_yaml)
