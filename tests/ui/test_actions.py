@@ -505,3 +505,131 @@ async def test_hostile_pod_name_is_inert_in_the_confirm_screen(
         assert app.is_running
         await pilot.press("n")
     assert writes(sim) == []
+
+
+async def drive(pilot: Pilot, app: KubetuiApp, sim: RunningSim) -> ActionRunScreen:
+    """Run the confirmed plan to its end. Sim time stands still: each new line on the run
+    screen moves it on, past the 30 s grace periods while pods terminate, by a second while
+    a new driver is awaited (Kyuubi gives a driver 30 s to appear)."""
+    run = app.screen
+    assert isinstance(run, ActionRunScreen)
+    seen = 0
+    for _ in range(2000):
+        if run.finished:
+            break
+        if len(run.lines) > seen:
+            seen = len(run.lines)
+            last = str(run.lines[-1])
+            waiting = "session" in last or "driver pod yet" in last or "Pending" in last
+            sim.state.clock.advance(1 if waiting else 31)
+        await pilot.pause(0.02)
+    return await finish_run(pilot, app)
+
+
+def kyuubi_writes(sim: RunningSim) -> list[tuple[str, str]]:
+    assert sim.kyuubi is not None
+    return [(m, p) for m, p in sim.kyuubi.request_log if m != "GET"]
+
+
+async def test_kill_engine_through_kyuubi_confirmed_reaches_kyuubi_and_the_pods_go(
+    fresh_incidents: RunningSim,
+) -> None:
+    sim = fresh_incidents
+    sim.kyuubi.users["admin"] = "tui-kyuubi-s3cret"  # the demo's is its user name
+    app = make_app(sim, settings=Settings(kyuubi=demo_kyuubi(sim)))
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        key = engine_key(app, "warehouse-load")
+        engine = app.main.views[3].engine(key)
+        app.screen.query_one("#engines-table", LineTable).select_key(key)
+        await pilot.press("K")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert kyuubi_writes(sim) == [] and writes(sim) == []
+        await pilot.press("y")
+        run = await drive(pilot, app, sim)
+        assert [o.status for o in run.outcomes] == ["killed"], run.outcomes
+        lines = shown(app, "#run-lines")
+        assert "success=true" in lines and "killed: driver and 3 executors gone" in lines
+    # exactly the plan: Kyuubi's DELETE of this batch; at the API server only the fallback's
+    # server-side dry run (Kyuubi deleted the driver itself)
+    assert kyuubi_writes(sim) == [("DELETE", f"/api/v1/batches/{engine.kyuubi_tag}")]
+    driver = engine.driver.metadata
+    assert writes(sim) == [("DELETE", f"/api/v1/namespaces/{driver.namespace}/pods/{driver.name}")]
+    assert all(
+        sim.state.get("pods", driver.namespace, p.metadata.name) is None for p in engine.pods
+    )
+    audit = (Path(app_state_dir()) / "audit.jsonl").read_text()
+    record = json.loads(audit)
+    assert record["verb"] == "kill" and record["kyuubi"] == sim.kyuubi_url.rstrip("/")
+    assert record["outcomes"][0]["status"] == "killed"
+    for secret in ("tui-kyuubi-s3cret", *sim.tokens.values()):
+        assert secret not in audit
+
+
+async def test_relaunch_of_an_interactive_engine_confirmed_ends_with_a_new_driver(
+    fresh_incidents: RunningSim,
+) -> None:
+    sim = fresh_incidents
+    sim.kyuubi.launch_delay = 0.05
+    app = make_app(sim, settings=Settings(kyuubi=demo_kyuubi(sim)))
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        node = next(
+            n
+            for n in app.data.store.kyuubi.engines
+            if n.user == "alice" and n.subdomain == "default"
+        )
+        await pilot.press("3")
+        table = app.screen.query_one("#engines-table", LineTable)
+        key = next(k for k in table.keys if app.main.views[3].engine(k).kyuubi_tag == node.ref_id)
+        old = app.main.views[3].engine(key).driver.metadata
+        table.select_key(key)
+        await pilot.press("r")
+        await planned(pilot, app)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        run = await drive(pilot, app, sim)
+        statuses = [o.status for o in run.outcomes]
+        assert statuses == ["killed", "restarted", "deleted"], run.outcomes
+        handle = run.outcomes[1].detail.split()[1].rstrip(":")
+        assert "Running" in run.outcomes[1].detail
+        assert f"session {handle} closed" in shown(app, "#run-lines")
+    new = next(
+        p
+        for p in sim.state.list("pods", old.namespace)
+        if p["metadata"].get("labels", {}).get("kyuubi-unique-tag") == handle
+    )
+    assert new["status"]["phase"] == "Running" and new["metadata"]["uid"] != old.uid
+    assert sim.state.get("pods", old.namespace, old.name) is None
+    # Kyuubi saw exactly the plan: kill the engine space, open a session, close it
+    methods = [(m, p.split("?")[0]) for m, p in kyuubi_writes(sim)]
+    assert methods == [
+        ("DELETE", "/api/v1/admin/engine"),
+        ("POST", "/api/v1/sessions"),
+        ("DELETE", f"/api/v1/sessions/{handle}"),
+    ]
+
+
+async def test_read_only_with_kyuubi_sends_no_write_to_either_server(
+    fresh_incidents: RunningSim,
+) -> None:
+    """Read-only with a Kyuubi server configured: the keys are refused before a plan,
+    and the Kyuubi client the app holds refuses writes too."""
+    sim = fresh_incidents
+    app = make_app(sim, settings=Settings(read_only=True, kyuubi=demo_kyuubi(sim)))
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        assert app.kyuubi is not None and app.kyuubi.read_only
+        await pilot.press("3")
+        key = engine_key(app, "warehouse-load")
+        app.screen.query_one("#engines-table", LineTable).select_key(key)
+        for keys in ("K", "r", "ctrl+d", "D", "c"):
+            await pilot.press(keys)
+            await planned(pilot, app)
+            assert app.screen is app.main, keys
+        app.main.action_kill_engine()
+        app.main.action_restart()
+        await planned(pilot, app)
+        assert app.screen is app.main
+    assert writes(sim) == [] and kyuubi_writes(sim) == []
