@@ -19,7 +19,7 @@ from pathlib import Path
 import msgspec
 
 from kubetui.actions.audit import record_action
-from kubetui.actions.execute import Outcome, execute
+from kubetui.actions.execute import FAILED, Outcome, execute
 from kubetui.actions.plans import Plan, merge_plans, plan_failed_pods, plan_finding_cleanup
 from kubetui.cli import EXIT_FOUND, EXIT_OK, UsageError
 from kubetui.config import CleanupPreset, config_file, load_settings
@@ -223,12 +223,22 @@ def _ask(question: str, expect: str = "y") -> bool:
 
 
 def _execute(kube: KubeClient, plan: Plan) -> list[Outcome]:
-    """Run in a worker so Ctrl-C cancels before the next step and keeps what was done."""
+    """Run in a worker so Ctrl-C cancels before the next step and keeps what was done.
+
+    One outcome per step, always: a step the run never reached (it stopped on an
+    unexpected error) is reported failed, so the exit code cannot claim success.
+    """
     cancel = threading.Event()
     outcomes: list[Outcome] = []
-    worker = threading.Thread(
-        target=lambda: outcomes.extend(execute(kube, plan, cancel=cancel)), daemon=True
-    )
+    error: list[str] = []
+
+    def work() -> None:
+        try:
+            execute(kube, plan, cancel=cancel, on_outcome=outcomes.append)
+        except Exception as exc:  # reported per step below, never a traceback
+            error.append(f"{type(exc).__name__}: {exc}")
+
+    worker = threading.Thread(target=work, daemon=True)
     worker.start()
     try:
         while worker.is_alive():
@@ -237,6 +247,19 @@ def _execute(kube: KubeClient, plan: Plan) -> list[Outcome]:
         cancel.set()
         print("kubetui: cancelling after the current pod…", file=sys.stderr)
         worker.join()
+    why = f"not run: the run stopped: {error[0] if error else 'unknown error'}"
+    for step in plan.steps[len(outcomes) :]:
+        t = step.target
+        outcomes.append(
+            Outcome(
+                namespace=t.namespace,
+                name=t.name,
+                uid=t.uid,
+                action=step.action,
+                status=FAILED,
+                detail=why,
+            )
+        )
     return outcomes
 
 
@@ -261,6 +284,17 @@ def _result(
         dry_run=dry_run,
         preset=preset.name if preset is not None else None,
     )
+
+
+def _audit(kube: KubeClient, plan: Plan, outcomes: list[Outcome]) -> bool:
+    """Write the audit record; whether it was written (the deletes are done either way,
+    so a failure is said, and makes the exit code 1, instead of hiding the results)."""
+    try:
+        record_action(kube, "cleanup", plan, outcomes)
+    except OSError as exc:
+        notice(f"audit log not written: {exc}")
+        return False
+    return True
 
 
 def run_cleanup(args: argparse.Namespace) -> int:
@@ -291,6 +325,7 @@ def run_cleanup(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     now = resolve_now(args.now)
+    audited = True
     if args.from_file:
         loaded = read_dump(args.from_file)
         plan = build_plan(args, policies, loaded.pods, loaded.nodes or None, now)
@@ -323,7 +358,7 @@ def run_cleanup(args: argparse.Namespace) -> int:
                     return EXIT_OK
                 outcomes = _execute(kube, plan)
                 if plan.steps:
-                    record_action(kube, "cleanup", plan, outcomes)
+                    audited = _audit(kube, plan, outcomes)
             result = _result(plan, outcomes, policy_yaml, dry_run=args.dry_run, preset=preset)
     if args.policy_yaml:
         try:
@@ -344,4 +379,4 @@ def run_cleanup(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if result.dry_run:
         return EXIT_FOUND if plan.steps else EXIT_OK
-    return EXIT_OK if all(o.ok for o in result.outcomes) else EXIT_FOUND
+    return EXIT_OK if audited and all(o.ok for o in result.outcomes) else EXIT_FOUND

@@ -283,3 +283,16 @@ def test_restart_of_a_deployment_pod_is_a_rollout_restart(sim: RunningSim) -> No
             break
         time.sleep(0.05)
     assert fresh, "the Deployment's controller made no new pod"
+
+
+def test_an_unwritable_audit_log_is_said_and_fails_the_exit_code(
+    sim: RunningSim, tmp_path: Path
+) -> None:
+    """The deletes are done: their results are printed, the audit failure is one line on
+    stderr (no traceback) and the exit code is 1, not 0."""
+    (tmp_path / "state").write_text("a file where the state dir should be")
+    result = cleanup(sim, tmp_path, "--orphaned", "--yes", "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "kubetui: audit log not written:" in result.stderr
+    assert [o["status"] for o in json.loads(result.stdout)["outcomes"]] == [DELETED]
