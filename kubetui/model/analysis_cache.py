@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from itertools import compress, pairwise
+from itertools import compress
 from typing import TypeVar
 
 from kubetui.model.durations import as_aware
@@ -86,6 +86,10 @@ class Analyser:
     def __init__(self) -> None:
         self._reset(None)
 
+    def __len__(self) -> int:
+        """How many pod records are held (those of the last snapshot)."""
+        return len(self._pods)
+
     def _reset(self, th: Thresholds | None) -> None:
         self._th = th
         self._pods: dict[int, _PodEntry] = {}
@@ -115,7 +119,7 @@ class Analyser:
             self._reset(th)  # the facts depend on the thresholds
         ids = list(map(id, pods))
         self._update(pods, ids)
-        ordered = self._engine_entries(ids)
+        ordered = self._engine_entries()
         findings = self._pod_findings(ids, nodes, ordered, as_aware(now), th, known_engine_ids)
         rates = tuple(rates)
         if rates != self._rates:
@@ -159,6 +163,9 @@ class Analyser:
         affected: set[int] = set()
         seen: set[_Key] = set()
         stack = list(touched)
+        if not self._engine_of:  # nothing grouped yet: every engine pod, no walk needed
+            affected = {i for i, entry in self._pods.items() if entry.keys}
+            stack = []
         while stack:
             key = stack.pop()
             if key in seen:
@@ -182,23 +189,12 @@ class Analyser:
                 self._engine_of[id(pod)] = entry
         self._ordered = None
 
-    def _engine_entries(self, ids: list[int]) -> list[_EngineEntry]:
-        """Every engine in ``group_engines`` order."""
+    def _engine_entries(self) -> list[_EngineEntry]:
+        """Every engine in ``group_engines`` order. Engines with equal sort keys share an
+        id, hence a key, hence were grouped together and added in their build order,
+        which the stable sort keeps."""
         if self._ordered is None:
-            ordered = sorted(self._engines.values(), key=lambda e: e.order)
-            if any(a.order == b.order for a, b in pairwise(ordered)):
-                # group_engines' stable sort keeps its build order among equal keys:
-                # engines with a driver in pod order, then driverless ones by first pod.
-                pos = dict(zip(ids, range(len(ids)), strict=True))
-
-                def built(e: _EngineEntry) -> tuple[int, int]:
-                    driver = e.engine.driver
-                    if driver is not None:
-                        return 0, pos[id(driver)]
-                    return 1, min(pos[id(p)] for p in e.engine.pods)
-
-                ordered.sort(key=lambda e: (e.order, built(e)))
-            self._ordered = ordered
+            self._ordered = sorted(self._engines.values(), key=lambda e: e.order)
         return self._ordered
 
     # ------------------------------------------------------------------ at now

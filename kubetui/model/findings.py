@@ -291,19 +291,17 @@ def _orphaned(pod: Pod, node_names: set[str] | None) -> Finding | None:
     )
 
 
-def _failed_lingering(
-    pod: Pod, finished: datetime | None, now: datetime, th: Thresholds
-) -> Finding | None:
-    """``finished``: ``pod_finished_at(pod)`` (from ``PodFacts``)."""
-    if pod.status.phase != "Failed" or pod.metadata.deletion_timestamp is not None:
+def _failed_lingering(pod: Pod, facts: PodFacts, now: datetime, th: Thresholds) -> Finding | None:
+    if not facts.failed:
         return None
+    finished = facts.finished_at
     since = finished or pod.metadata.creation_timestamp
     if since is None:
         return None
     age = now - as_aware(since)
     if age <= timedelta(seconds=th.failed_lingering_after):
         return None
-    _, why = engine_state_from_pods(pod)
+    why = facts.failed_reason
     what = "finished" if finished is not None else "created"
     summary = f"Failed{f' ({why})' if why else ''}, {what} {human_duration(age)} ago, still present"
     return _finding(
@@ -446,6 +444,8 @@ class PodFacts(NamedTuple):
     failed: bool
     #: ``pod_finished_at`` of a failed pod, else ``None``.
     finished_at: datetime | None
+    #: Why a failed pod failed (``engine_state_from_pods``' reason), else ``None``.
+    failed_reason: str | None
 
     def timed(self, pod: Pod) -> bool:
         """Whether anything but ``orphaned`` may be found for ``pod`` at some time."""
@@ -459,7 +459,9 @@ def pod_facts(pod: Pod, th: Thresholds) -> PodFacts:
         r for r in container_terminations(pod) if _oom_kill(r) is not None or _crash_looping(r, th)
     )
     failed = pod.status.phase == "Failed" and pod.metadata.deletion_timestamp is None
-    return PodFacts(reports, failed, pod_finished_at(pod) if failed else None)
+    if not failed:
+        return PodFacts(reports, False, None, None)
+    return PodFacts(reports, True, pod_finished_at(pod), engine_state_from_pods(pod)[1])
 
 
 def pod_findings_at(
@@ -475,7 +477,7 @@ def pod_findings_at(
         (
             _stuck_terminating(pod, now, th),
             _orphaned(pod, node_names),
-            _failed_lingering(pod, facts.finished_at, now, th),
+            _failed_lingering(pod, facts, now, th),
         ),
     )
     return found
