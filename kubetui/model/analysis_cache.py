@@ -21,9 +21,10 @@ Per run, with n pods, c of them changed:
   node is missing; ``zombie_findings`` only for engines ``may_have_zombies`` lets
   through (a few comparisons per engine); the hot loops only when the rates changed.
 
-The result equals ``triage.analyse`` on the same snapshot, order included, provided
-pods kept between calls keep their relative order (as ``ClusterState.snapshot`` does):
-that order only matters between pods of the same namespace and name.
+The result equals ``triage.analyse`` on the same snapshot, order included, given that
+no record appears twice in one snapshot and that pods kept between calls keep their
+relative order (as ``ClusterState.snapshot`` does); that order only matters between
+engine pods of the same namespace and name.
 
 Not thread-safe: one ``Analyser`` serves one worker thread at a time.
 """
@@ -34,6 +35,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from itertools import compress
+from operator import is_not
 from typing import TypeVar
 
 from kubetui.model.durations import as_aware
@@ -93,6 +95,8 @@ class Analyser:
     def _reset(self, th: Thresholds | None) -> None:
         self._th = th
         self._pods: dict[int, _PodEntry] = {}
+        #: the last snapshot, in its order
+        self._prev: list[Pod] = []
         #: ids of the pods whose facts may yield a finding at some time
         self._timed: set[int] = set()
         self._on_node: defaultdict[str, set[int]] = defaultdict(set)
@@ -128,11 +132,27 @@ class Analyser:
 
     # ------------------------------------------------------------------ changes
 
+    def _changes(self, pods: Sequence[Pod]) -> tuple[set[int], list[Pod]]:
+        """(ids of the records gone, the records new) since the last snapshot.
+
+        Only the positions whose record differs (by identity, in C) are looked at: a
+        store snapshot keeps a modified pod in its place and appends new ones, so in
+        the usual batch few differ. Exact for any order, as long as no record appears
+        twice in one snapshot: a record at a differing position of the old list is
+        still present only if it sits at a differing position (or the tail) of the new.
+        """
+        prev, common = self._prev, min(len(self._prev), len(pods))
+        differs = list(map(is_not, prev, pods))
+        old = set(map(id, compress(prev, differs)))
+        old.update(map(id, prev[common:]))
+        new = [*compress(pods, differs), *pods[common:]]
+        removed = old.difference(map(id, new))
+        return removed, [p for p in new if id(p) not in self._pods]
+
     def _update(self, pods: Sequence[Pod], ids: list[int]) -> None:
         entries, th = self._pods, self._th or Thresholds()
-        current = set(ids)
-        removed = entries.keys() - current
-        added = current - entries.keys()
+        removed, added = self._changes(pods)
+        self._prev = list(pods)
         touched: set[_Key] = set()
         for i in removed:
             entry = entries.pop(i)
@@ -142,10 +162,8 @@ class Analyser:
             for key in entry.keys:
                 _discard(self._by_key, key, i)
             touched.update(entry.keys)
-        for pod in compress(pods, map(added.__contains__, ids)):
+        for pod in added:
             i = id(pod)
-            if i in entries:
-                continue  # the same record twice in the snapshot
             entry = entries[i] = _PodEntry(pod, pod_facts(pod, th), engine_keys(pod))
             if entry.facts.timed(pod):
                 self._timed.add(i)

@@ -279,6 +279,18 @@ def test_a_record_is_analysed_once_while_it_lives(world: tuple[list[Pod], list[N
     assert len(analyser) == len(kept)
 
 
+def test_any_order_and_length(world: tuple[list[Pod], list[Node]]) -> None:
+    """Snapshots shuffled, cut and extended between calls: what changed is still found
+    (records are compared by position first, then by identity)."""
+    pods, nodes = world
+    rng = random.Random(5)
+    analyser = Analyser()
+    for size in (len(pods), len(pods) // 2, len(pods), 10, 0, len(pods)):
+        snapshot = rng.sample(pods, size)
+        assert analyser.analyse(snapshot, nodes, DUMP_NOW) == analyse(snapshot, nodes, DUMP_NOW)
+        assert len(analyser) == size
+
+
 def test_now_without_zone_reads_as_utc(world: tuple[list[Pod], list[Node]]) -> None:
     pods, nodes = world
     naive = DUMP_NOW.astimezone(UTC).replace(tzinfo=None)
