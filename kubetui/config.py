@@ -193,7 +193,10 @@ def kyuubi_from_flags(
     """The Kyuubi server to use: ``--kyuubi-url`` (with its user flags) replaces the
     configured one; ``--kyuubi-user``/``--kyuubi-password-env`` alone amend it."""
     if url:
-        return KyuubiConfig(url=url, user=user, password_env=password_env)
+        try:
+            return KyuubiConfig(url=url, user=user, password_env=password_env)
+        except ValueError as exc:
+            raise UserError(f"--kyuubi-url: {exc}") from None
     if user or password_env:
         if configured is None:
             raise UserError("--kyuubi-user/--kyuubi-password-env need --kyuubi-url")

@@ -90,6 +90,10 @@ cleanup_presets:
             "contexts: {p: {kyuubi: {url: u, password_env: A, password_file: B}}}",
             "give password_env or password_file, not both",
         ),
+        (
+            "contexts: {p: {kyuubi: {url: 'http://oncall:hunter2@k:10099'}}}",
+            "must not hold credentials",
+        ),
         ("cleanup_presets: [{name: x, policies: []}]", "a preset needs at least one policy"),
         ("cleanup_presets: [{name: x, policies: [{}]}]", "selects every failed pod"),
         (
@@ -127,6 +131,8 @@ def test_kyuubi_flags_replace_or_amend_the_configured_server() -> None:
     assert (amended.user, amended.password_env, amended.password_file) == ("a", "PW", None)
     with pytest.raises(UserError, match="need --kyuubi-url"):
         kyuubi_from_flags(None, "b", None, None)
+    with pytest.raises(UserError, match="--kyuubi-url: the Kyuubi URL must not hold credentials"):
+        kyuubi_from_flags("https://u:pw@kyuubi:10099", None, None, None)
 
 
 def test_read_only_flag_adds_to_the_config_and_cannot_lift_it(

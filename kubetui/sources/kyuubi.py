@@ -89,6 +89,13 @@ class KyuubiConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     def __post_init__(self) -> None:
         if self.password_env and self.password_file:
             raise ValueError("give password_env or password_file, not both")
+        if "@" in self.url.split("://", 1)[-1].split("/", 1)[0]:
+            # It would be shown and logged wherever the server is named (and urllib3
+            # does not send it anyway): credentials go in user/password_env/password_file.
+            raise ValueError(
+                "the Kyuubi URL must not hold credentials (user:password@): give the user "
+                "as user and the password by password_env or password_file"
+            )
         if self.interval <= 0 or self.timeout <= 0 or self.page_size <= 0:
             raise ValueError("interval, timeout and page_size must be positive")
 
