@@ -4,8 +4,8 @@ Data flows one way. Source threads post updates (wrapped as :class:`SourceUpdate
 the app applies each to the store on the UI thread at once (cheap) and schedules one
 repaint of what is visible at most every :data:`REPAINT_DELAY` seconds. Engines and
 findings are computed in a thread worker from a store snapshot, at most every
-:data:`ANALYSIS_INTERVAL` seconds and only when the store changed, so a big cluster
-never blocks keys.
+:data:`ANALYSIS_INTERVAL` seconds (and every twice its last duration: pure Python, it holds
+the GIL) and only when the store changed, so a big cluster never blocks keys.
 
 The clock is injectable: ``kubetui demo`` uses the simulator's clock, tests a frozen one,
 so ages are the same on every run.
@@ -96,6 +96,9 @@ class KubetuiApp(App[None]):
         self._repaint_timer: Timer | None = None
         self._last_repaint = 0.0
         self._analysing = False
+        #: When the running (or last) analysis started and how long the last one took.
+        self._analysis_started = 0.0
+        self._analysis_took = 0.0
         self._mounted_at = 0.0
         self._theme_problems = self._install_themes(theme)
 
@@ -251,7 +254,10 @@ class KubetuiApp(App[None]):
         waiting = monotonic() - self._mounted_at < FIRST_ANALYSIS_WAIT
         if self.data.analysis is None and waiting and not self._all_reported():
             return  # … and, for a few seconds, for every source's first word
+        if monotonic() - self._analysis_started < 2 * self._analysis_took:
+            return  # the analysis holds the GIL: at most half the time, keys get the rest
         self._analysing = True
+        self._analysis_started = monotonic()
         now = self.data.now()
         self._analyse(store.snapshot(), store.kyuubi, store.known_engine_ids(now))
 
@@ -277,6 +283,7 @@ class KubetuiApp(App[None]):
     @on(AnalysisFinished)
     def _take_analysis(self, message: AnalysisFinished) -> None:
         self._analysing = False
+        self._analysis_took = monotonic() - self._analysis_started
         if self._exiting:
             return
         first = self.data.analysis is None
