@@ -40,13 +40,6 @@ PASSWORD = "kill-test-s3cret-pw"
 
 
 @pytest.fixture
-def kyuubi_log(sim: RunningSim) -> list[tuple[str, str]]:
-    """(method, path?query) of every request the Kyuubi lookalike receives."""
-    assert sim.kyuubi is not None
-    return sim.kyuubi.request_log
-
-
-@pytest.fixture
 def sim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningSim]:
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     with running_sim("incidents", 1, frozen=True, tmp_dir=tmp_path / "sim") as running:

@@ -37,13 +37,6 @@ PASSWORD_ENV = "KUBETUI_TEST_RELAUNCH_KYUUBI_PASSWORD"
 
 
 @pytest.fixture
-def kyuubi_log(sim: RunningSim) -> list[tuple[str, str]]:
-    """(method, path?query) of every request the Kyuubi lookalike receives."""
-    assert sim.kyuubi is not None
-    return sim.kyuubi.request_log
-
-
-@pytest.fixture
 def sim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningSim]:
     monkeypatch.setenv(PASSWORD_ENV, "relaunch-pw")
     with running_sim("incidents", 1, frozen=True, tmp_dir=tmp_path / "sim") as running:
