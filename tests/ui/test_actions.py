@@ -7,6 +7,7 @@ exactly the chosen pods), and every other pod stays as it was.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -633,3 +634,62 @@ async def test_read_only_with_kyuubi_sends_no_write_to_either_server(
         await planned(pilot, app)
         assert app.screen is app.main
     assert writes(sim) == [] and kyuubi_writes(sim) == []
+
+
+async def test_relaunch_of_a_batch_confirmed_resubmits_the_rebuilt_request(
+    fresh_incidents: RunningSim,
+) -> None:
+    """A batch kubetui did not submit: the request is rebuilt from the driver pod and its
+    spark.properties ConfigMap, shown in the confirm screen, and resubmitted as shown."""
+    from kubetui.actions.relaunch import SubmittedRequests
+    from kubetui.model.batch_request import PROXY_USER_KEY, BatchRequest
+    from kubetui.sources.kyuubi import KyuubiClient
+
+    sim = fresh_incidents
+    sim.kyuubi.launch_delay = 0.05
+    original = BatchRequest(
+        batch_type="SPARK",
+        resource="s3a://jobs/nightly/nightly.jar",
+        class_name="com.example.Nightly",
+        name="nightly-tui",
+        conf={"spark.kubernetes.namespace": "etl", PROXY_USER_KEY: "bob"},
+        args=("--day", "2026-03-03"),
+    )
+    settings = Settings(kyuubi=demo_kyuubi(sim))
+    old_id = KyuubiClient(settings.kyuubi).submit_batch(original.to_json()).id
+    for _ in range(500):
+        if any(
+            p["metadata"].get("labels", {}).get("kyuubi-unique-tag") == old_id
+            for p in sim.state.list("pods", "etl")
+        ):
+            break
+        await asyncio.sleep(0.01)
+    sim.kyuubi.request_log.clear()
+    app = make_app(sim, settings=settings)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        table = app.screen.query_one("#engines-table", LineTable)
+        key = next(k for k in table.keys if app.main.views[3].engine(k).kyuubi_tag == old_id)
+        table.select_key(key)
+        await pilot.press("r")
+        await planned(pilot, app)
+        assert isinstance(app.screen, ConfirmScreen)
+        plan = shown(app, "#confirm-plan")
+        assert '"className": "com.example.Nightly"' in plan
+        assert "s3a://jobs/nightly/nightly.jar" in plan and "2026-03-03" in plan
+        assert kyuubi_writes(sim) == []
+        await pilot.press("y")
+        run = await drive(pilot, app, sim)
+        assert [o.status for o in run.outcomes] == ["killed", "restarted"], run.outcomes
+        new_id = run.outcomes[1].detail.split()[1].rstrip(":")
+    assert new_id != old_id
+    new = next(
+        p
+        for p in sim.state.list("pods", "etl")
+        if p["metadata"].get("labels", {}).get("kyuubi-unique-tag") == new_id
+    )
+    assert new["status"]["phase"] == "Running"
+    writes_seen = [(m, p.split("?")[0]) for m, p in kyuubi_writes(sim)]
+    assert writes_seen == [("DELETE", f"/api/v1/batches/{old_id}"), ("POST", "/api/v1/batches")]
+    assert SubmittedRequests().get(new_id) == original  # remembered for the next relaunch
