@@ -1,4 +1,5 @@
-"""Write an SVG of each dashboard view into screenshots/, from the incidents demo.
+"""Write an SVG of each dashboard view (and a kill confirmation and the cleanup screen)
+into screenshots/, from the incidents demo.
 
 The demo cluster runs frozen (seed 1), and the app reads it through the real client path
 on the sim's clock, so every age, and so every picture, is the same on every run.
@@ -12,10 +13,11 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from kubetui.config import Settings
 from kubetui.sim.runner import running_sim
 from kubetui.sources.kube_client import connect
 from kubetui.ui.app import KubetuiApp
-from kubetui.ui.cli import dashboard_app
+from kubetui.ui.cli import dashboard_app, demo_kyuubi
 
 #: (file name, keys pressed from the landing view)
 SHOTS = (
@@ -26,6 +28,8 @@ SHOTS = (
     ("5-hot-loops", ("5",)),
     ("6-pod-detail", ("2", "slash", *"daily-report-f6", "enter", "enter")),
     ("7-help", ("question_mark",)),
+    ("8-confirm-kill", ("3", "K")),
+    ("9-cleanup", ("c",)),
 )
 
 
@@ -53,7 +57,11 @@ async def main() -> None:
         kube = connect(str(sim.kubeconfig_path))
         for name, keys in SHOTS:
             app = dashboard_app(
-                kube, None, server_label="demo incidents seed 1", clock=sim.state.clock.now
+                kube,
+                None,
+                server_label="demo incidents seed 1",
+                clock=sim.state.clock.now,
+                settings=Settings(kyuubi=demo_kyuubi(sim)),  # as `kubetui demo` polls it
             )
             path = args.out / f"{name}.svg"
             await _shoot(app, keys, (width, height), path)
