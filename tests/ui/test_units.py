@@ -15,7 +15,7 @@ from kubetui.sources.pod_events import PodEvent, event_age, events_query, fetch_
 from kubetui.sources.pod_logs import LogStream, log_query
 from kubetui.ui.line_table import fit
 from kubetui.ui.pod_index import SORTS, PodIndex, search_key
-from kubetui.ui.rows import style_for_kinds
+from kubetui.ui.rows import pod_cells, pod_row, style_for_kinds
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -66,6 +66,51 @@ def _pod(ns: str, name: str, *, node: str = "", restarts: int = 0, minutes: int 
             },
         },
         Pod,
+    )
+
+
+def test_a_pod_row_moves_only_its_clock_texts_with_time() -> None:
+    pod = msgspec.convert(
+        {
+            "metadata": {
+                "namespace": "ns",
+                "name": "exec-1",
+                "uid": "u1",
+                "creationTimestamp": (NOW - timedelta(minutes=90)).isoformat(),
+            },
+            "spec": {"containers": [{"name": "c"}]},
+            "status": {
+                "phase": "Running",
+                "containerStatuses": [
+                    {
+                        "name": "c",
+                        "restartCount": 3,
+                        "lastState": {
+                            "terminated": {
+                                "reason": "OOMKilled",
+                                "exitCode": 137,
+                                "finishedAt": (NOW - timedelta(minutes=5)).isoformat(),
+                            }
+                        },
+                    }
+                ],
+            },
+        },
+        Pod,
+    )
+    row = pod_row(pod, None, "oom")
+    now_texts = row.clock_texts(NOW)
+    later_texts = row.clock_texts(NOW + timedelta(minutes=10))
+    assert now_texts == ("3 (5m ago)", "OOMKilled 137 SIGKILL 5m ago", "90m")
+    assert later_texts == ("3 (15m ago)", "OOMKilled 137 SIGKILL 15m ago", "100m")
+    # The same row pod_cells draws, at either time; the clock-free cells stay put.
+    assert (row.cells(later_texts), row.styles) == pod_cells(
+        pod, NOW + timedelta(minutes=10), None, "oom"
+    )
+    assert (
+        row.cells(now_texts)[:5]
+        == row.cells(later_texts)[:5]
+        == ("!!", "ns", "exec-1", "Running", "0/1")
     )
 
 
