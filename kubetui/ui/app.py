@@ -27,9 +27,10 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from kubetui.config import Settings
+from kubetui.model.analysis_cache import Analyser
 from kubetui.model.kyuubi_join import KyuubiData, disagreement_findings, join_engines
 from kubetui.model.store import ChangeBatch, ClusterState, Snapshot, SyncState
-from kubetui.model.triage import Analysis, analyse
+from kubetui.model.triage import Analysis
 from kubetui.paths import user_themes_dir
 from kubetui.sources.churn import ChurnUpdate
 from kubetui.sources.kube_client import KubeClient
@@ -97,6 +98,8 @@ class KubetuiApp(App[None]):
         self._repaint_timer: Timer | None = None
         self._last_repaint = 0.0
         self._analysing = False
+        #: Reuses per-pod work between runs; one worker at a time (``_analysing``).
+        self._analyser = Analyser()
         #: When the running (or last) analysis started and how long the last one took.
         self._analysis_started = 0.0
         self._analysis_took = 0.0
@@ -274,7 +277,7 @@ class KubetuiApp(App[None]):
     ) -> None:
         """Engines and findings; with a Kyuubi poll, Kyuubi's word joined to each engine
         and its disagreements with the pods as findings of their own."""
-        engines, findings = analyse(
+        engines, findings = self._analyser.analyse(
             snap.pods,
             snap.nodes,
             self.data.now(),

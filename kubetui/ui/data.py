@@ -2,8 +2,8 @@
 
 The app owns one :class:`DashboardData` and mutates it only on the UI thread; views read
 it when they draw. ``generation`` changes whenever something a row shows changes other
-than its own record (a new analysis, node capacities), so a row's cache version is
-``(record identity, clock second, generation)``.
+than its own record (a new analysis, node capacities); rows cache what does not depend
+on the clock and recompute their ages when drawn.
 """
 
 from __future__ import annotations
@@ -38,10 +38,6 @@ class DashboardData:
 
     def now(self) -> datetime:
         return self.clock()
-
-    def tick(self) -> int:
-        """The clock's whole second: ages in cached rows are redrawn when it moves."""
-        return int(self.clock().timestamp())
 
     def set_analysis(self, version: int, analysis: Analysis) -> None:
         self.analysis = analysis
