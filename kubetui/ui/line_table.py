@@ -84,6 +84,7 @@ class LineTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "line-table--header",
         "line-table--cursor",
+        "line-table--cursor-focused",
         "line-table--empty",
         *(f"line-table--{name}" for name in STYLE_NAMES),
     }
@@ -94,7 +95,7 @@ class LineTable(ScrollView, can_focus=True):
         scrollbar-size-vertical: 1;
         & > .line-table--header { background: $panel; color: $foreground; text-style: bold; }
         & > .line-table--cursor { background: $block-cursor-blurred-background; }
-        &:focus > .line-table--cursor {
+        & > .line-table--cursor-focused {
             background: $block-cursor-background;
             color: $block-cursor-foreground;
             text-style: bold;
@@ -168,6 +169,8 @@ class LineTable(ScrollView, can_focus=True):
         #: Screen row (0: the first under the header) → the strip cache key drawn there.
         self._shown: dict[int, tuple] = {}
         self._column_layout: tuple[int, list[int]] | None = None
+        #: (size, container size, virtual size) at the last layout that updated them.
+        self._sized: tuple[Size, Size, Size] | None = None
         self._base_style = Style()
         #: (row style, cell style) → the combined Style, for the current base style.
         self._combined: dict[tuple[str | None, str | None], Style] = {}
@@ -276,6 +279,19 @@ class LineTable(ScrollView, can_focus=True):
         self._column_layout = (available, widths)
         return widths
 
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        """ScrollView's, skipped when the region did not change. For a ScrollView the
+        compositor passes the region's size as ``virtual_size``, never the table's own, so
+        ScrollView refreshed the scrollbars at every layout pass (each view switch); that
+        refresh reached the screen two frames later, ~40 ms after the key."""
+        seen = (size, container_size, self.virtual_size)
+        if seen == self._sized:
+            return False
+        self._sized = seen
+        return super()._size_updated(size, virtual_size, container_size, layout)
+
     def on_resize(self, event: events.Resize) -> None:
         self._strips.clear()
         self._update_virtual_size()
@@ -351,6 +367,12 @@ class LineTable(ScrollView, can_focus=True):
                 self._base_style + self._style(row_style) + self._style(cell_style)
             )
         return style
+
+    def watch_has_focus(self, has_focus: bool) -> None:
+        """Only the cursor row shows focus (its own component class, not ``:focus``):
+        Widget's watcher restyled the table, and a restyle refreshes its scrollbars
+        (Textual sets every rule again), which reached the screen frames after a view
+        switch. ``_on_focus`` and ``_on_blur`` repaint the table anyway."""
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -433,5 +455,6 @@ class LineTable(ScrollView, can_focus=True):
         strip = self._row_strip(self.keys[index], width, y - 1)
         strip = strip.crop_extend(scroll_x, scroll_x + width, self._base_style)
         if index == self.cursor:
-            strip = Strip(Segment.apply_style(strip, post_style=self._style("cursor")), width)
+            cursor = self._style("cursor-focused" if self.has_focus else "cursor")
+            strip = Strip(Segment.apply_style(strip, post_style=cursor), width)
         return strip
