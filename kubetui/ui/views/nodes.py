@@ -98,6 +98,8 @@ class NodesView(View):
     def __init__(self, data, *, id: str | None = None) -> None:
         super().__init__(data, id=id)
         self._pods_on: dict[str, list[Pod]] = {}
+        #: The store version ``_pods_on`` was counted at.
+        self._pods_on_version: int | None = None
         self._victims: dict[str, _Victim] = {}
         self._node_name: str | None = None
         self._victims_generation = 0
@@ -166,12 +168,17 @@ class NodesView(View):
 
     def reload(self) -> None:
         store = self.data.store
-        pods_on: dict[str, list[Pod]] = {}
-        for pod in store.pods.values():
-            node = pod.spec.node_name
-            if node and not is_pod_phase_terminal(pod.status.phase):
-                pods_on.setdefault(node, []).append(pod)
-        self._pods_on = pods_on
+        if store.version != self._pods_on_version:
+            # A walk over every pod (~40 ms at 50k): once per store version, not at each
+            # switch to this view, filter keystroke or sort.
+            pods_on: dict[str, list[Pod]] = {}
+            for pod in store.pods.values():
+                node = pod.spec.node_name
+                if node and not is_pod_phase_terminal(pod.status.phase):
+                    pods_on.setdefault(node, []).append(pod)
+            self._pods_on = pods_on
+            self._pods_on_version = store.version
+        pods_on = self._pods_on
         needle = self.filter_text.strip().lower()
         names = [n for n in store.nodes if needle in n.lower()]
         if self.sort == "pods":
