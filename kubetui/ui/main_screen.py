@@ -156,6 +156,8 @@ class MainScreen(WriteActions, Screen):
         self.show_view(number)
 
     def show_view(self, number: int) -> None:
+        """Show view ``number``, focused. Drawn in the key's own frame: one layout pass;
+        the focus move restyles nothing (see ``LineTable.watch_has_focus``)."""
         self._close_filter(keep=True)
         self.current = number
         self.query_one(ContentSwitcher).current = VIEW_IDS[number]
