@@ -204,7 +204,7 @@ class KubetuiApp(App[None]):
         if batch.snapshot is not None:
             self._freeze_at = self.data.store.version
         if batch.kind == "Pod":
-            self.main.pods_view.pods_changed(applied.changed, applied.removed)
+            self.main.pods_changed(applied.changed, applied.removed)
         elif applied.changed or applied.removed or batch.snapshot is not None:
             self.data.nodes_changed()
         if isinstance(self.screen, PodDetailScreen):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import ClassVar
 
 from textual import on
@@ -122,6 +122,13 @@ class MainScreen(WriteActions, Screen):
         view = self.views[2]
         assert isinstance(view, PodsView)
         return view
+
+    def pods_changed(self, changed: Collection[str], removed: Collection[str]) -> None:
+        """The ingest's changed and removed pod keys, for the views that keep indexes."""
+        self.pods_view.pods_changed(changed, removed)
+        nodes = self.views[4]
+        assert isinstance(nodes, NodesView)
+        nodes.pods_changed(changed, removed)
 
     def mark_stale(self) -> None:
         for view in self.views.values():

@@ -209,6 +209,40 @@ async def test_nodes_view_shows_oom_order_and_formula(incidents: RunningSim) -> 
         assert "oom_score_adj" in text and "rank basis" in text
 
 
+async def test_nodes_view_counts_follow_watch_events(fresh_incidents: RunningSim) -> None:
+    """The pods-per-node count moves with the watch (kept from changed keys, not a walk)."""
+    sim = fresh_incidents
+    node = "ip-10-0-0-13.ec2.internal"
+    live = [
+        p
+        for p in sim.state.list("pods")
+        if p["spec"].get("nodeName") == node and p["status"]["phase"] in ("Running", "Pending")
+    ]
+    app = make_app(sim)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        table = app.screen.query_one("#nodes-table", LineTable)
+
+        def count() -> int:
+            row = next(line for line in screen_text(app).splitlines() if node in line)
+            return int(row.split(node)[1].split()[1])  # MEMORY, PODS, CONDITIONS
+
+        before = count()
+        assert before == len(live)
+        victim = live[0]["metadata"]
+        sim.state.remove("pods", victim["namespace"], victim["name"])
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if count() == before - 1:
+                break
+        assert count() == before - 1
+        table.select_key(node)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert victim["name"] not in screen_text(app)
+
+
 async def test_hot_loops_empty_state_then_a_hot_object(incidents: RunningSim) -> None:
     app = make_app(incidents)
     async with app.run_test(size=BIG) as pilot:
