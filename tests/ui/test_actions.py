@@ -521,7 +521,11 @@ async def drive(pilot: Pilot, app: KubetuiApp, sim: RunningSim) -> ActionRunScre
         if len(run.lines) > seen:
             seen = len(run.lines)
             last = str(run.lines[-1])
-            waiting = "session" in last or "driver pod yet" in last or "Pending" in last
+            waiting = (
+                last.startswith(("batch ", "session ", "no driver pod yet"))
+                or "session" in last
+                or "Pending" in last
+            )  # a submitted batch waits for its driver: a 31 s jump would time it out
             sim.state.clock.advance(1 if waiting else 31)
         await pilot.pause(0.02)
     return await finish_run(pilot, app)
