@@ -378,6 +378,18 @@ async def test_restart_refused_for_a_pod_without_a_controller(
     assert writes(sim) == []
 
 
+async def select_alice_engine(pilot: Pilot, app: KubetuiApp):
+    """Select, in Engines, alice's interactive engine Kyuubi lists (USER, subdomain default)."""
+    node = next(
+        n for n in app.data.store.kyuubi.engines if n.user == "alice" and n.subdomain == "default"
+    )
+    await pilot.press("3")
+    table = app.screen.query_one("#engines-table", LineTable)
+    key = next(k for k in table.keys if app.main.views[3].engine(k).kyuubi_tag == node.ref_id)
+    table.select_key(key)
+    return app.main.views[3].engine(key)
+
+
 async def test_relaunch_of_an_interactive_engine_shows_the_session_and_cancel_sends_nothing(
     fresh_incidents: RunningSim, kyuubi_requests: list[tuple[str, str]]
 ) -> None:
@@ -385,15 +397,7 @@ async def test_relaunch_of_an_interactive_engine_shows_the_session_and_cancel_se
     app = make_app(sim, settings=Settings(kyuubi=demo_kyuubi(sim)))
     async with app.run_test(size=BIG) as pilot:
         await settle(pilot)
-        node = next(
-            n
-            for n in app.data.store.kyuubi.engines
-            if n.user == "alice" and n.subdomain == "default"
-        )
-        await pilot.press("3")
-        table = app.screen.query_one("#engines-table", LineTable)
-        key = next(k for k in table.keys if app.main.views[3].engine(k).kyuubi_tag == node.ref_id)
-        table.select_key(key)
+        await select_alice_engine(pilot, app)
         await pilot.press("r")
         await planned(pilot, app)
         assert isinstance(app.screen, ConfirmScreen), [n.message for n in app._notifications]
@@ -584,16 +588,7 @@ async def test_relaunch_of_an_interactive_engine_confirmed_ends_with_a_new_drive
     app = make_app(sim, settings=Settings(kyuubi=demo_kyuubi(sim)))
     async with app.run_test(size=BIG) as pilot:
         await settle(pilot)
-        node = next(
-            n
-            for n in app.data.store.kyuubi.engines
-            if n.user == "alice" and n.subdomain == "default"
-        )
-        await pilot.press("3")
-        table = app.screen.query_one("#engines-table", LineTable)
-        key = next(k for k in table.keys if app.main.views[3].engine(k).kyuubi_tag == node.ref_id)
-        old = app.main.views[3].engine(key).driver.metadata
-        table.select_key(key)
+        old = (await select_alice_engine(pilot, app)).driver.metadata
         await pilot.press("r")
         await planned(pilot, app)
         assert isinstance(app.screen, ConfirmScreen)
