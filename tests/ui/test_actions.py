@@ -518,8 +518,9 @@ async def test_hostile_pod_name_is_inert_in_the_confirm_screen(
 
 async def drive(pilot: Pilot, app: KubetuiApp, sim: RunningSim) -> ActionRunScreen:
     """Run the confirmed plan to its end. Sim time stands still: each new line on the run
-    screen moves it on, past the 30 s grace periods while pods terminate, by a second while
-    a new driver is awaited (Kyuubi gives a driver 30 s to appear)."""
+    screen moves it on, past the 30 s grace periods while a pod is terminating, else by a
+    second (Kyuubi gives a new driver 30 s to appear). Decided from the sim's pods, not the
+    line's text: lines reach the screen after the worker has moved on."""
     run = app.screen
     assert isinstance(run, ActionRunScreen)
     seen = 0
@@ -528,13 +529,11 @@ async def drive(pilot: Pilot, app: KubetuiApp, sim: RunningSim) -> ActionRunScre
             break
         if len(run.lines) > seen:
             seen = len(run.lines)
-            last = str(run.lines[-1])
-            waiting = (
-                last.startswith(("batch ", "session ", "no driver pod yet"))
-                or "session" in last
-                or "Pending" in last
-            )  # a submitted batch waits for its driver: a 31 s jump would time it out
-            sim.state.clock.advance(1 if waiting else 31)
+            terminating = any(
+                p["metadata"].get("deletionTimestamp") and not p["metadata"].get("finalizers")
+                for p in sim.state.list("pods")
+            )
+            sim.state.clock.advance(31 if terminating else 1)
         await pilot.pause(0.02)
     return await finish_run(pilot, app)
 
