@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from textual.widgets import Log
 
 from kubetui.model.findings import ObjectRate
@@ -209,8 +210,15 @@ async def test_nodes_view_shows_oom_order_and_formula(incidents: RunningSim) -> 
         assert "oom_score_adj" in text and "rank basis" in text
 
 
-async def test_nodes_view_counts_follow_watch_events(fresh_incidents: RunningSim) -> None:
-    """The pods-per-node count moves with the watch (kept from changed keys, not a walk)."""
+@pytest.mark.parametrize("big_batch", [512, 10])
+async def test_nodes_view_counts_follow_watch_events(
+    fresh_incidents: RunningSim, monkeypatch: pytest.MonkeyPatch, big_batch: int
+) -> None:
+    """The pods-per-node count moves with the watch (kept from changed keys, not a walk);
+    with a small threshold the initial LIST takes the lazy path (placed when first drawn)."""
+    from kubetui.ui.views import nodes
+
+    monkeypatch.setattr(nodes, "_BIG_BATCH", big_batch)
     sim = fresh_incidents
     node = "ip-10-0-0-13.ec2.internal"
     live = [

@@ -32,6 +32,9 @@ from kubetui.ui.messages import PodChosen
 from kubetui.ui.rows import memory_text, qualified
 from kubetui.ui.views.base import View
 
+#: Changed keys above which the placement is redone lazily (a LIST, not a watch batch).
+_BIG_BATCH = 512
+
 NODE_COLUMNS = (
     Column("", 2),
     Column("NODE", 16, flex=2),
@@ -103,6 +106,8 @@ class NodesView(View):
         #: over every pod (~40 ms at 50k) at each repaint.
         self._pods_on: dict[str, dict[str, Pod]] = {}
         self._node_of: dict[str, str] = {}
+        #: Placement to be redone from the store at the next reload (after a big batch).
+        self._stale = False
         self._victims: dict[str, _Victim] = {}
         self._node_name: str | None = None
         self._victims_generation = 0
@@ -170,7 +175,16 @@ class NodesView(View):
     # ------------------------------------------------------------------ data
 
     def pods_changed(self, changed: Collection[str], removed: Collection[str]) -> None:
-        """Move the changed pods between nodes (the ingest's keys, as PodsView gets them)."""
+        """Move the changed pods between nodes (the ingest's keys, as PodsView gets them).
+
+        A big batch (a LIST) only marks the placement stale: it is redone from the store
+        when this view is next drawn, not on the UI thread before the first paint."""
+        if self._stale or len(changed) + len(removed) > _BIG_BATCH:
+            self._stale = True
+            return
+        self._place(changed, removed)
+
+    def _place(self, changed: Collection[str], removed: Collection[str]) -> None:
         pods = self.data.store.pods
         for key in (*removed, *changed):
             node = self._node_of.pop(key, None)
@@ -188,6 +202,9 @@ class NodesView(View):
 
     def reload(self) -> None:
         store = self.data.store
+        if self._stale:
+            self._pods_on, self._node_of, self._stale = {}, {}, False
+            self._place(store.pods.keys(), ())
         pods_on = self._pods_on
         needle = self.filter_text.strip().lower()
         names = [n for n in store.nodes if needle in n.lower()]
