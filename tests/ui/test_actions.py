@@ -208,16 +208,23 @@ async def test_force_delete_needs_the_typed_second_confirmation(
     assert held is not None and held["metadata"]["finalizers"]
 
 
-async def test_force_delete_refused_for_a_pod_that_is_not_stuck(
-    fresh_incidents: RunningSim,
+@pytest.mark.parametrize(
+    "key",
+    [
+        "D",  # force delete: the pod is neither stuck Terminating nor on a vanished node
+        "r",  # relaunch: a bare driver pod, no Kyuubi configured: nothing would recreate it
+    ],
+)
+async def test_refused_action_shows_no_plan_and_sends_nothing(
+    fresh_incidents: RunningSim, key: str
 ) -> None:
     sim = fresh_incidents
     app = make_app(sim)
     async with app.run_test(size=BIG) as pilot:
         await settle(pilot)
         await select_pod(pilot, app, pod(sim, ZOMBIE)["metadata"]["uid"])
-        await pilot.press("D")
-        await pilot.pause()
+        await pilot.press(key)
+        await planned(pilot, app)
         assert not isinstance(app.screen, ConfirmScreen)
     assert writes(sim) == []
 
@@ -362,20 +369,6 @@ async def test_restart_of_a_deployment_pod_is_a_rollout_restart(
         assert [o.status for o in run.outcomes] == ["restarted"]
     patches = [path for method, path in writes(sim) if method == "PATCH"]
     assert patches == ["/apis/apps/v1/namespaces/kube-system/deployments/coredns"] * 2
-
-
-async def test_restart_refused_for_a_pod_without_a_controller(
-    fresh_incidents: RunningSim,
-) -> None:
-    sim = fresh_incidents
-    app = make_app(sim)
-    async with app.run_test(size=BIG) as pilot:
-        await settle(pilot)
-        await select_pod(pilot, app, pod(sim, ZOMBIE)["metadata"]["uid"])
-        await pilot.press("r")
-        await planned(pilot, app)
-        assert not isinstance(app.screen, ConfirmScreen)
-    assert writes(sim) == []
 
 
 async def select_alice_engine(pilot: Pilot, app: KubetuiApp):
