@@ -111,7 +111,8 @@ def _interpret(step: Step, status: int, body: bytes, *, dry_run: bool) -> tuple[
     return FAILED, f"HTTP {status}: {_server_message(body)}"
 
 
-def _outcome(step: Step, status: str, detail: str) -> Outcome:
+def outcome_of(step: Step, status: str, detail: str) -> Outcome:
+    """The outcome of ``step``; URLs in ``detail`` lose any ``user:password@``."""
     t = step.target
     return Outcome(
         namespace=t.namespace,
@@ -139,10 +140,10 @@ def run_step(kube: KubeClient, step: Step, *, dry_run_only: bool) -> Outcome:
     try:
         outcome, detail = _send(kube, step, dry_run=True)
         if dry_run_only or outcome != DRY_RUN_OK:
-            return _outcome(step, outcome, detail)
-        return _outcome(step, *_send(kube, step, dry_run=False))
+            return outcome_of(step, outcome, detail)
+        return outcome_of(step, *_send(kube, step, dry_run=False))
     except KubeError as exc:
-        return _outcome(step, FAILED, str(exc))
+        return outcome_of(step, FAILED, str(exc))
 
 
 def execute(
@@ -164,13 +165,13 @@ def execute(
     seconds, polling every ``follow_interval``.
     """
     outcomes: list[Outcome] = []
-    progress = _inert(on_progress)
+    progress = progress_reporter(on_progress)
     for step in plan.steps:
         if cancel is not None and cancel.is_set():
-            outcome = _outcome(step, CANCELLED, "not run: cancelled by the operator")
+            outcome = outcome_of(step, CANCELLED, "not run: cancelled by the operator")
         elif step.kyuubi is not None and step.action not in KYUUBI_ACTIONS:
             # A relaunch's session/submit steps: only relaunch.run_relaunch runs them.
-            outcome = _outcome(step, FAILED, f"not run: {step.action} is not a kill step")
+            outcome = outcome_of(step, FAILED, f"not run: {step.action} is not a kill step")
         elif step.kyuubi is not None:
             run = _Kill(kube, kyuubi, step, cancel, progress, follow_timeout, follow_interval)
             outcome = run.run(dry_run_only=dry_run_only)
@@ -185,7 +186,9 @@ def execute(
     return outcomes
 
 
-def _inert(on_progress: Progress | None) -> Progress:
+def progress_reporter(on_progress: Progress | None) -> Progress:
+    """``on_progress`` fed one inert line, without URL credentials (a no-op when None)."""
+
     def report(line: str) -> None:
         if on_progress is not None:
             on_progress(without_userinfo(single_line(inert(line))))
@@ -222,7 +225,7 @@ class _Kill:
         step, fallback = self.step, self.step.fallback
         refused = self._read_only()
         if refused:
-            return _outcome(step, FAILED, refused)
+            return outcome_of(step, FAILED, refused)
         dry = None
         if fallback is not None:
             dry = self._send(fallback, dry_run=True)
@@ -238,16 +241,16 @@ class _Kill:
         if not use_fallback:
             return self.finish(parts, killed=kyuubi_killed)
         if fallback is None:
-            return _outcome(step, FAILED, "; ".join([*parts, "no driver pod to delete instead"]))
+            return outcome_of(step, FAILED, "; ".join([*parts, "no driver pod to delete instead"]))
         assert dry is not None
         if dry[0] != DRY_RUN_OK:
             parts.append(f"fallback driver pod delete not sent: {dry[1]}")
-            return _outcome(step, dry[0], "; ".join(parts))
+            return outcome_of(step, dry[0], "; ".join(parts))
         self.progress(f"deleting driver pod {fallback.target.name} instead (uid precondition)")
         status, detail = self._send(fallback, dry_run=False)
         parts.append(f"fallback: driver pod {detail}")
         if status not in _ACCEPTED:
-            return _outcome(step, status, "; ".join(parts))
+            return outcome_of(step, status, "; ".join(parts))
         return self.finish(parts, killed=True)
 
     def _read_only(self) -> str | None:
@@ -264,8 +267,8 @@ class _Kill:
     def _preview(self, dry: tuple[str, str] | None) -> Outcome:
         words = f"Kyuubi has no dry run: {self._call_text()} not sent"
         if dry is None:
-            return _outcome(self.step, DRY_RUN_OK, words)
-        return _outcome(self.step, dry[0], f"{words}; fallback driver pod delete: {dry[1]}")
+            return outcome_of(self.step, DRY_RUN_OK, words)
+        return outcome_of(self.step, dry[0], f"{words}; fallback driver pod delete: {dry[1]}")
 
     def _call_text(self) -> str:
         return self.step.api_call(self.kyuubi.config.url if self.kyuubi is not None else None)
@@ -314,7 +317,7 @@ class _Kill:
         """Follow the pods, then the outcome: what was asked and where the pods ended."""
         follow = self.step.follow
         if follow is None:
-            return _outcome(self.step, KILLED if killed else ALREADY_ENDED, "; ".join(parts))
+            return outcome_of(self.step, KILLED if killed else ALREADY_ENDED, "; ".join(parts))
         result = follow_pods(
             self.kube,
             follow,
@@ -323,7 +326,7 @@ class _Kill:
             cancel=self.cancel,
             on_progress=self.progress,
         )
-        return _outcome(self.step, *_ending(result, parts, killed=killed))
+        return outcome_of(self.step, *_ending(result, parts, killed=killed))
 
 
 def _ending(result: FollowResult, parts: list[str], *, killed: bool) -> tuple[str, str]:

@@ -41,6 +41,8 @@ from kubetui.actions.execute import (
     RESTARTED,
     Outcome,
     execute,
+    outcome_of,
+    progress_reporter,
 )
 from kubetui.actions.kill import engine_of_pod, plan_kill
 from kubetui.actions.plans import (
@@ -422,7 +424,7 @@ def run_relaunch(
 ) -> list[Outcome]:
     """Run a relaunch plan; one outcome per step. A failed kill stops it (two engines must
     not run); the relaunch session is always closed."""
-    report = _inert(on_progress)
+    report = progress_reporter(on_progress)
     stop = cancel or threading.Event()
     outcomes: list[Outcome] = []
     steps = list(plan.steps)
@@ -566,21 +568,6 @@ def _batch_ended(batch: Callable[[], object] | None) -> str | None:
     return None
 
 
-def _inert(on_progress: Progress | None) -> Progress:
-    def report(line: str) -> None:
-        if on_progress is not None:
-            on_progress(without_userinfo(single_line(inert(line))))
-
-    return report
-
-
 def _outcome(step: Step, status: str, detail: str) -> Outcome:
-    t = step.target
-    return Outcome(
-        namespace=t.namespace,
-        name=t.name,
-        uid=t.uid,
-        action=step.action,
-        status=status,
-        detail=without_userinfo(single_line(inert(detail))),
-    )
+    """Relaunch details quote pods and Kyuubi verbatim: made one inert line first."""
+    return outcome_of(step, status, single_line(inert(detail)))
