@@ -12,23 +12,20 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import NoReturn
 
 from kubetui import __version__
+from kubetui.cli_args import (
+    EXIT_OK,
+    EXIT_USAGE,
+    Parser,
+    UsageError,
+    add_cluster_flags,
+    add_dashboard_flags,
+    add_kyuubi_flags,
+    add_read_only_flag,
+    resolve_shared_flags,
+)
 from kubetui.errors import UserError
-
-EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(UserError):
-    """A problem with how kubetui was called; the message is one line."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line naming the command, then exit 2."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
 def parse_now(text: str) -> datetime:
@@ -67,44 +64,6 @@ def _add_output_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_cluster_flags(parser: argparse.ArgumentParser) -> None:
-    """The connection flags, named and meaning what kubectl's do."""
-    parser.add_argument(
-        "--kubeconfig",
-        metavar="FILE",
-        help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else in-cluster)",
-    )
-    parser.add_argument("--context", metavar="NAME", help="kubeconfig context to use")
-    scope = parser.add_mutually_exclusive_group()
-    scope.add_argument(
-        "-n",
-        "--namespace",
-        action="append",
-        metavar="NS",
-        help="only this namespace (repeat or comma-separate for several)",
-    )
-    scope.add_argument(
-        "-A",
-        "--all-namespaces",
-        action="store_true",
-        help="all namespaces (the default)",
-    )
-
-
-def add_kyuubi_flags(parser: argparse.ArgumentParser) -> None:
-    """Where the Kyuubi server is; they override the context's ``kyuubi`` in the config."""
-    parser.add_argument(
-        "--kyuubi-url",
-        metavar="URL",
-        help="also poll this Kyuubi REST server (http(s)://host:10099) and show where its "
-        "engine states disagree with the pods (default: the context's kyuubi.url in the config)",
-    )
-    parser.add_argument("--kyuubi-user", metavar="USER", help="Kyuubi user (basic auth)")
-    parser.add_argument(
-        "--kyuubi-password-env", metavar="VAR", help="environment variable with the password"
-    )
-
-
 def _add_demo_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--demo",
@@ -122,16 +81,17 @@ def _add_demo_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="kubetui",
         description="Triage Kubernetes pods and Spark/Kyuubi engines: termination reasons, "
         "decoded exit codes, OOM scores, zombie pods, hot reconcile loops.",
     )
     parser.add_argument("--version", action="version", version=f"kubetui {__version__}")
-    from kubetui.ui.cli import add_dashboard_flags, add_demo_parser
+    from kubetui.ui.cli import add_demo_parser
 
     add_dashboard_flags(parser)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    parser.set_defaults(command_parsers=commands.choices)
 
     triage = commands.add_parser(
         "triage",
@@ -154,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="after the sync, watch object updates for SECONDS to find hot reconcile loops",
     )
     add_kyuubi_flags(triage)
+    add_read_only_flag(
+        triage,
+        help_text="accepted for scripts and aliases that always pass it: triage never writes",
+    )
 
     cleanup = commands.add_parser(
         "cleanup",
@@ -197,11 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse to run when more than N pods are selected (default: max_bulk in the "
         "config, 50 without one)",
     )
-    cleanup.add_argument(
-        "--read-only",
-        action="store_true",
-        help="never send a write request (not even a server-side dry run); the config's "
-        "read_only (global or for the context) does the same",
+    add_read_only_flag(
+        cleanup,
+        help_text="never send a write request (not even a server-side dry run); the "
+        "config's read_only (global or for the context) does the same",
     )
     cleanup.add_argument(
         "--preset",
@@ -275,14 +238,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_command_line(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The parsed command line with each shared flag resolved once, wherever it stood
+    (UsageError when that is ambiguous or the command has no such flag)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command_parsers = vars(args).pop("command_parsers")
+    resolve_shared_flags(args, parser, command_parsers.get(args.command))
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run kubetui; returns the process exit code (also used by ``python -m kubetui``)."""
     # Libraries (urllib3 retries, the kubeconfig loader) log to the root logger; nothing
     # of that may reach the operator's terminal: failures are reported as one line.
     logging.getLogger().addHandler(logging.NullHandler())
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parse_command_line(argv)
         if args.command is None:
             from kubetui.ui.cli import run_dashboard
 

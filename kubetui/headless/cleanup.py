@@ -21,9 +21,9 @@ import msgspec
 from kubetui.actions.audit import record_action
 from kubetui.actions.execute import FAILED, Outcome, execute
 from kubetui.actions.plans import Plan, merge_plans, plan_failed_pods, plan_finding_cleanup
-from kubetui.cli import EXIT_FOUND, EXIT_OK, UsageError
+from kubetui.cli_args import EXIT_FOUND, EXIT_OK, UsageError, namespaces_of
+from kubetui.cluster_input import check_sources, open_cluster
 from kubetui.config import CleanupPreset, config_file, load_settings
-from kubetui.headless.cluster_input import check_sources, namespaces_of, open_cluster
 from kubetui.headless.input import notice, read_dump, resolve_now, write_json
 from kubetui.headless.text_report import WIDTH, fit
 from kubetui.model.cleanup_policy import CleanupPolicy, parse_exit_codes, select_by_any

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from kubetui.cli import UsageError
-from kubetui.headless.cluster_input import check_sources, namespaces_of, open_cluster
+from kubetui.cli_args import UsageError, namespaces_of
+from kubetui.cluster_input import check_sources, open_cluster
 from kubetui.headless.input import notice, read_dump, resolve_now, write_json
 from kubetui.headless.text_report import MARKER, WIDTH, fit, render_text
 from kubetui.model.engines import group_engines

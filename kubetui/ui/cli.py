@@ -17,6 +17,12 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
+from kubetui.cli_args import (
+    add_hot_loops_flag,
+    add_read_only_flag,
+    add_theme_flag,
+    namespaces_of,
+)
 from kubetui.errors import UserError
 from kubetui.ui.data import Clock, utc_now
 
@@ -29,48 +35,6 @@ if TYPE_CHECKING:
 
 #: A cheap GET every authenticated (even anonymous) user may make.
 _PROBE_PATH = "/version"
-
-
-def add_theme_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--theme",
-        metavar="NAME",
-        help="colour theme: kubetui-dark (default), kubetui-ansi (the terminal's 16 "
-        "colours), a Textual theme, or a file NAME.yaml in the user themes dir "
-        "(kubetui locate themes); NO_COLOR=1 turns colour off",
-    )
-
-
-def add_hot_loops_flag(parser: argparse.ArgumentParser, *, default: bool) -> None:
-    parser.add_argument(
-        "--hot-loops",
-        action=argparse.BooleanOptionalAction,
-        default=default,
-        help="watch object metadata of the workload kinds and custom resources to find "
-        f"objects rewritten far more often than their peers (default: {'on' if default else 'off'}"
-        "; it adds one metadata watch per kind)",
-    )
-
-
-def add_read_only_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--read-only",
-        action="store_true",
-        help="hide every write key and refuse every write request (the config's read_only "
-        "can make this the default; this flag cannot lift it)",
-    )
-
-
-def add_dashboard_flags(parser: argparse.ArgumentParser) -> None:
-    """``kubetui`` itself: the connection and Kyuubi flags of ``kubetui triage``, --theme,
-    --hot-loops, --read-only."""
-    from kubetui.cli import add_cluster_flags, add_kyuubi_flags
-
-    add_cluster_flags(parser)
-    add_kyuubi_flags(parser)
-    add_theme_flag(parser)
-    add_hot_loops_flag(parser, default=False)
-    add_read_only_flag(parser)
 
 
 def add_demo_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -99,13 +63,6 @@ def add_demo_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
     add_hot_loops_flag(demo, default=True)
     add_read_only_flag(demo)
     return demo
-
-
-def namespaces_of(args: argparse.Namespace) -> list[str] | None:
-    """``-n a -n b,c`` → ``[a, b, c]``; ``None`` for all namespaces."""
-    if not getattr(args, "namespace", None):
-        return None
-    return [ns for value in args.namespace for ns in value.split(",") if ns]
 
 
 def dashboard_app(
@@ -170,16 +127,9 @@ def dashboard_settings(
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
-    from kubetui.sources.kube_client import KubeError, connect
+    from kubetui.cluster_input import connect_from_args
 
-    try:
-        kube = connect(args.kubeconfig, args.context)
-    except KubeError as exc:
-        if str(exc).startswith("no kubeconfig found"):
-            raise KubeError(
-                f"{exc}; 'kubetui demo' opens the dashboard on a built-in cluster"
-            ) from None
-        raise
+    kube = connect_from_args(args)
     settings = dashboard_settings(args, kube.context)
     kube.get(_PROBE_PATH)  # KubeError (one line, exit 2) before the terminal is taken
     app = dashboard_app(

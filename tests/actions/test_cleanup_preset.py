@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubetui.cli import EXIT_USAGE, main
+from kubetui.cli import main
+from kubetui.cli_args import EXIT_USAGE
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DUMP = str(FIXTURES / "incidents-dump.json")

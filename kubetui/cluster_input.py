@@ -1,4 +1,5 @@
-"""Where a headless command reads from: a dump file, the current cluster, or the demo."""
+"""Where a command reads from: a dump file, the current cluster, or the demo; the one
+place that turns the connection flags into a client."""
 
 from __future__ import annotations
 
@@ -7,17 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from kubetui.cli import UsageError
+from kubetui.cli_args import UsageError
 
 if TYPE_CHECKING:  # the kubernetes package costs ~0.3 s; --from-file never needs it
     from kubetui.sources.kube_client import KubeClient
-
-
-def namespaces_of(args: argparse.Namespace) -> list[str] | None:
-    """``-n a -n b,c`` → ``[a, b, c]``; ``None`` for all namespaces."""
-    if not args.namespace:
-        return None
-    return [ns for value in args.namespace for ns in value.split(",") if ns]
 
 
 def check_sources(args: argparse.Namespace, command: str) -> None:
@@ -34,6 +28,19 @@ def check_sources(args: argparse.Namespace, command: str) -> None:
         )
 
 
+def connect_from_args(args: argparse.Namespace) -> KubeClient:
+    """The kubeconfig's cluster as ``--kubeconfig``/``--context`` choose it (kubectl's
+    rules); with no kubeconfig at all, the error names the demo as the way to try kubetui."""
+    from kubetui.sources.kube_client import KubeError, connect
+
+    try:
+        return connect(args.kubeconfig, args.context)
+    except KubeError as exc:
+        if str(exc).startswith("no kubeconfig found"):
+            raise KubeError(f"{exc}; 'kubetui demo' shows kubetui on a built-in cluster") from None
+        raise
+
+
 @contextmanager
 def open_cluster(args: argparse.Namespace, *, read_only: bool = False) -> Iterator[KubeClient]:
     """A client for the kubeconfig's cluster, or for the demo cluster started here
@@ -48,6 +55,6 @@ def open_cluster(args: argparse.Namespace, *, read_only: bool = False) -> Iterat
             kube.read_only = read_only
             yield kube
     else:
-        kube = connect(args.kubeconfig, args.context)
+        kube = connect_from_args(args)
         kube.read_only = read_only
         yield kube
