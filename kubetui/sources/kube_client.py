@@ -28,6 +28,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from kubetui.errors import UserError
 from kubetui.model.inert_text import inert, single_line
+from kubetui.sources.kubeconfig_check import KubeconfigError, check_kubeconfig
 
 #: (connect, read) seconds for ordinary requests; watches set their own read timeout.
 DEFAULT_TIMEOUT = (10.0, 60.0)
@@ -189,7 +190,12 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeCl
     path = kubeconfig or os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
     files = [p for p in path.split(os.pathsep) if p]
     if kubeconfig is not None and not Path(kubeconfig).is_file():
-        raise KubeError(f"kubeconfig {kubeconfig}: no such file")
+        what = "is a directory, not a file" if Path(kubeconfig).is_dir() else "no such file"
+        raise KubeError(f"kubeconfig {kubeconfig}: {what}")
+    try:
+        check_kubeconfig(path, context)
+    except KubeconfigError as exc:
+        raise KubeError(str(exc)) from None
     if not any(Path(p).expanduser().is_file() for p in files):
         if os.environ.get("KUBERNETES_SERVICE_HOST") and context is None:
             return _in_cluster()
