@@ -248,7 +248,7 @@ def build(plane: ControlPlane) -> Incidents:
         f"{CHAOS}/message": "",
         f"{CHAOS}/container-name": DRIVER_CONTAINER,
     }
-    tag, app, driver, executors = engine(
+    tag, app, _driver, _executors = engine(
         plane,
         "spark-alice",
         "alice-oom",
@@ -261,7 +261,7 @@ def build(plane: ControlPlane) -> Incidents:
 
     # An engine that ended two hours ago, its pods left behind (zombies).
     ended = now - timedelta(hours=2)
-    tag, app, driver, executors = engine(
+    tag, app, _driver, executors = engine(
         plane, "spark-alice", "alice-old", executors=2, frozen=True
     )
     made.engines["alice-old"] = (tag, app)
