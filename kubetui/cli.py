@@ -26,6 +26,7 @@ from kubetui.cli_args import (
     resolve_shared_flags,
 )
 from kubetui.errors import UserError
+from kubetui.paths import LOCATIONS
 
 
 def parse_now(text: str) -> datetime:
@@ -221,13 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     locate = commands.add_parser(
         "locate",
         help="print where kubetui keeps its files",
-        description="Print the path of kubetui's config dir, user themes dir, state dir "
-        "or audit log (XDG base directories).",
+        description="Print the path of kubetui's config dir, user themes dir, state dir, "
+        "audit log or log file (XDG base directories).",
     )
     locate.add_argument(
         "what",
         nargs="?",
-        choices=("config", "themes", "state", "audit"),
+        choices=tuple(LOCATIONS),
         help="one location (default: all, one per line)",
     )
 
@@ -274,8 +275,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sim":
             return args.handler(args)
         if args.command == "locate":
-            from kubetui.paths import LOCATIONS
-
             for name, where in LOCATIONS.items():
                 if args.what in (None, name):
                     print(where() if args.what else f"{name}: {where()}")

@@ -1,8 +1,8 @@
 """Where kubetui keeps its files, per the XDG base directory spec.
 
 Config (settings, user themes) under ``$XDG_CONFIG_HOME/kubetui`` (``~/.config``), state
-(the audit log) under ``$XDG_STATE_HOME/kubetui`` (``~/.local/state``). Nothing is
-created at import; writers create their directory when they first write.
+(the audit log, the log file) under ``$XDG_STATE_HOME/kubetui`` (``~/.local/state``).
+Nothing is created at import; writers create their directory when they first write.
 """
 
 from __future__ import annotations
@@ -33,10 +33,16 @@ def audit_log() -> Path:
     return state_dir() / "audit.jsonl"
 
 
+def log_file() -> Path:
+    """What went wrong in the background, with tracebacks (``kubetui/logfile.py``)."""
+    return state_dir() / "kubetui.log"
+
+
 #: What ``kubetui locate`` can print.
 LOCATIONS = {
     "config": config_dir,
     "themes": user_themes_dir,
     "state": state_dir,
     "audit": audit_log,
+    "log": log_file,
 }
