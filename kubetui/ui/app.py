@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import Iterable, Sequence
 from time import monotonic
 from typing import ClassVar
@@ -36,6 +37,7 @@ from kubetui.sources.churn import ChurnUpdate
 from kubetui.sources.kube_client import KubeClient
 from kubetui.sources.kyuubi import KyuubiClient, KyuubiUpdate
 from kubetui.sources.metrics import MetricsUpdate
+from kubetui.sources.updates import SourceUpdate, UnknownUpdate, dispatch
 from kubetui.ui.action_runner import action_commands
 from kubetui.ui.data import Clock, DashboardData, utc_now
 from kubetui.ui.detail import PodDetailScreen
@@ -52,6 +54,8 @@ from kubetui.ui.themes import (
     SEVERITY_DEFAULTS,
     load_themes,
 )
+
+log = logging.getLogger(__name__)
 
 REPAINT_DELAY = 0.1
 ANALYSIS_INTERVAL = 1.0
@@ -107,6 +111,8 @@ class KubetuiApp(App[None]):
         #: analysis of it is in (None: nothing to freeze).
         self._freeze_at: int | None = 0
         self._mounted_at = 0.0
+        #: The last message each source's sync state carried (shown once, when new).
+        self._noticed: dict[str, str | None] = {}
         self._theme_problems = self._install_themes(theme)
 
     # ------------------------------------------------------------------ themes
@@ -157,9 +163,7 @@ class KubetuiApp(App[None]):
         for source in self.sources:
             source.stop()
 
-    def _post_update(
-        self, update: ChangeBatch | MetricsUpdate | ChurnUpdate | KyuubiUpdate
-    ) -> None:
+    def _post_update(self, update: SourceUpdate) -> None:
         """Called from source threads: hand the update to the UI thread."""
         self.post_message(SourceUpdated(update))
 
@@ -174,32 +178,39 @@ class KubetuiApp(App[None]):
     def _apply_update(self, message: SourceUpdated) -> None:
         if self._exiting:
             return
-        update = message.update
-        store = self.data.store
+        try:
+            update = dispatch(message.update, self)
+        except UnknownUpdate as exc:
+            log.error("%s: %r", exc, message.update)
+            self.notify(str(exc), severity="error", markup=False, timeout=8)
+            return
         if update.sync is not None:
             self._notice(update.sync)
-        if isinstance(update, ChurnUpdate):
-            store.set_rates(update.rates)
-            store.set_sync(update.sync)
-        elif isinstance(update, MetricsUpdate):
-            if store.set_usage(update):
-                self.data.generation += 1
-        elif isinstance(update, KyuubiUpdate):
-            store.set_kyuubi(update)
-        else:
-            self._apply_batch(update)
         self._schedule_repaint()
         if self.data.analysis is None:
             self._maybe_analyse()
 
     def _notice(self, sync: SyncState) -> None:
         """Show a source's message once, when it first appears or changes."""
-        before = self.data.store.sync.get(sync.source)
-        if sync.message and (before is None or before.message != sync.message):
+        if sync.message and self._noticed.get(sync.source) != sync.message:
             severity = "error" if sync.phase in ("error", "forbidden") else "warning"
             self.notify(sync.message, severity=severity, markup=False, timeout=8)
+        self._noticed[sync.source] = sync.message
 
-    def _apply_batch(self, batch: ChangeBatch) -> None:
+    # The four kinds of update (``sources/updates.py`` ``dispatch``), on the UI thread.
+
+    def apply_churn(self, update: ChurnUpdate) -> None:
+        self.data.store.set_rates(update.rates)
+        self.data.store.set_sync(update.sync)
+
+    def apply_metrics(self, update: MetricsUpdate) -> None:
+        if self.data.store.set_usage(update):
+            self.data.generation += 1
+
+    def apply_kyuubi(self, update: KyuubiUpdate) -> None:
+        self.data.store.set_kyuubi(update)
+
+    def apply_batch(self, batch: ChangeBatch) -> None:
         applied = self.data.store.apply(batch)
         if batch.snapshot is not None:
             self._freeze_at = self.data.store.version

@@ -1,24 +1,23 @@
 """The dashboard's data sources: anything with ``start(post)`` and ``stop()``.
 
-``post`` is called from the source's own threads with what the source produces: a
-``ChangeBatch`` (the live LIST+WATCH ingest of pods and nodes), a ``MetricsUpdate``
-(container usage from metrics.k8s.io when it is served, as ``kubectl top`` reads it; it
-ranks the OOM order), or a ``ChurnUpdate`` (the metadata watch behind the hot-loops
-view, on when asked for: it watches many kinds), or a ``KyuubiUpdate`` (Kyuubi's own
-word on its batches and engines, when a Kyuubi server is configured).
-The app wraps each in one message and applies it on the UI thread. Notices and errors
-travel in each update's ``SyncState.message`` (one inert line), shown once.
+``post`` is called from the source's own threads with what the source produces, one of
+the update types of ``sources/updates.py``: the live LIST+WATCH ingest of pods and nodes
+(``ChangeBatch``), container usage from metrics.k8s.io when it is served, as ``kubectl
+top`` reads it (it ranks the OOM order), the metadata watch behind the hot-loops view
+(on when asked for: it watches many kinds), and Kyuubi's own word on its batches and
+engines (when a Kyuubi server is configured). The app wraps each in one message and
+applies it on the UI thread. Notices and errors travel in each update's
+``SyncState.message`` (one inert line), shown once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Protocol
 
 from kubetui.sources.kube_client import KubeClient
 from kubetui.sources.kyuubi import KyuubiConfig
-
-Post = Callable[[Any], None]
+from kubetui.sources.updates import Post
 
 
 class Source(Protocol):

@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from kubetui.model.store import ChangeBatch
 from kubetui.model.triage import Analysis
-from kubetui.sources.churn import ChurnUpdate
-from kubetui.sources.metrics import MetricsUpdate
+from kubetui.sources.updates import SourceUpdate
 
 
 class SourceUpdated(Message):
-    """What a source thread produced: a ``ChangeBatch`` of pods or nodes (or only a sync
-    state), a ``MetricsUpdate`` of usage, or a ``ChurnUpdate`` of rewrite rates.
+    """What a source thread produced (``sources/updates.py``).
 
     Never replaceable: each batch is a delta the store must apply in order.
     """
 
-    def __init__(self, update: ChangeBatch | MetricsUpdate | ChurnUpdate) -> None:
+    def __init__(self, update: SourceUpdate) -> None:
         super().__init__()
         self.update = update
 
