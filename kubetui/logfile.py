@@ -7,24 +7,20 @@ directory (``kubetui locate log``), rotated by size with the standard library's
 old files kept).
 
 Nothing secret is written: every formatted record, traceback included, goes through
-:func:`redact` first, which removes ``Authorization`` header values, ``Bearer``/``Basic``
-credentials, the values of keys Spark's redaction pattern calls secret
-(``actions/relaunch.py`` ``SECRET_PATTERN``: secret, password, token, access key), the
-``user:password@`` of URLs (``actions/plans.py`` ``without_userinfo``), and any literal
-secret registered with :func:`register_secret` (the kubeconfig's token).
+``model/redaction.py`` ``redact`` first, which removes ``Authorization`` header values,
+``Bearer``/``Basic`` credentials, the values of keys Spark's redaction pattern calls
+secret (secret, password, token, access key), the ``user:password@`` of URLs, and any
+literal secret registered with ``register_secret`` (the kubeconfig's token).
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Final
 
-from kubetui.actions.plans import without_userinfo
-from kubetui.actions.relaunch import SECRET_PATTERN
+from kubetui.model.redaction import redact
 from kubetui.paths import log_file
 
 #: The logger every kubetui module logs under (``logging.getLogger(__name__)``).
@@ -32,40 +28,6 @@ LOGGER: Final = "kubetui"
 MAX_BYTES: Final = 1 << 20
 BACKUPS: Final = 3
 FORMAT: Final = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
-REDACTED: Final = "<redacted>"
-
-_SECRET_WORDS: Final = SECRET_PATTERN.pattern.removeprefix("(?i)")
-#: ``Authorization: …`` / ``'Authorization': '…'`` / ``authorization=…`` up to the line's
-#: or the quoted value's end.
-_AUTHORIZATION: Final = re.compile(r"""(?i)(\bauthorization['"]?\s*[:=]\s*['"]?)[^'"\r\n]*""")
-#: RFC 6750 ``b64token`` and RFC 7617 ``token68`` after the scheme.
-_CREDENTIALS: Final = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]+")
-#: ``password=x``, ``"token": "x"``, ``spark.hadoop.fs.s3a.access.key: x``.
-_SECRET_VALUE: Final = re.compile(
-    rf"""(?i)([\w.-]*(?:{_SECRET_WORDS})[\w.-]*['"]?\s*[:=]\s*['"]?)[^\s'",;&}}\]]+"""
-)
-
-_secrets: set[str] = set()
-_secrets_lock = threading.Lock()
-
-
-def register_secret(value: str | None) -> None:
-    """Never write ``value`` to the log (shorter than 4 characters: ignored)."""
-    if value and len(value) >= 4:
-        with _secrets_lock:
-            _secrets.add(value)
-
-
-def redact(text: str) -> str:
-    """``text`` without credentials (see the module docstring)."""
-    with _secrets_lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
-        text = text.replace(secret, REDACTED)
-    text = _AUTHORIZATION.sub(rf"\1{REDACTED}", text)
-    text = _CREDENTIALS.sub(rf"\1\2{REDACTED}", text)
-    text = _SECRET_VALUE.sub(rf"\1{REDACTED}", text)
-    return without_userinfo(text)
 
 
 class RedactingFormatter(logging.Formatter):

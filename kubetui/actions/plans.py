@@ -19,7 +19,6 @@ Their ``follow`` names the pods to watch until they are gone (``follow.py``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Final
@@ -30,6 +29,7 @@ import msgspec
 from kubetui.model.cleanup_policy import Selection
 from kubetui.model.findings import Finding
 from kubetui.model.records import Pod
+from kubetui.model.redaction import without_userinfo
 
 DELETE: Final = "delete"
 FORCE_DELETE: Final = "force-delete"
@@ -50,18 +50,6 @@ _PATHS: Final = {
 #: The annotation ``kubectl rollout restart`` patches (kubectl
 #: pkg/polymorphichelpers/objectrestarter.go; k8s-wire-facts.md §6).
 RESTARTED_AT: Final = "kubectl.kubernetes.io/restartedAt"
-#: ``scheme://user:password@`` of a URL (greedy up to the last ``@`` before the path, so a
-#: raw ``@`` in a password is taken too).
-_USERINFO: Final = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s]*@")
-
-
-def without_userinfo(text: str) -> str:
-    """``text`` with the ``user:password@`` part of every URL in it removed.
-
-    A Kyuubi URL may be written with credentials in it; everything shown, reported or
-    written to the audit log (calls, errors naming the server) goes through this.
-    """
-    return _USERINFO.sub(r"\1", text)
 
 
 class PlanRefused(ValueError):

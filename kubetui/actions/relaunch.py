@@ -67,6 +67,7 @@ from kubetui.model.engines import KYUUBI_TAG_LABEL, Engine
 from kubetui.model.inert_text import inert, single_line
 from kubetui.model.kyuubi_join import KyuubiData, KyuubiEngine
 from kubetui.model.records import Pod
+from kubetui.model.redaction import SECRET_PATTERN
 from kubetui.paths import state_dir
 from kubetui.sources.kube_client import KubeClient, KubeError
 from kubetui.sources.kyuubi import KyuubiClient, KyuubiError
@@ -77,11 +78,8 @@ SUBMIT_BATCH: Final = "kyuubi-submit-batch"
 BATCH_ID_KEY: Final = "kyuubi.batch.id"
 #: Batch states after which no driver will come (kyuubi-facts §3).
 _ENDED: Final = frozenset({"FINISHED", "ERROR", "CANCELED"})
-#: Spark's default ``spark.redaction.regex`` and its replacement text (apache/spark master
-#: @ ba6e1ce1: ``core/.../internal/config/package.scala`` SECRET_REDACTION_PATTERN, the
-#: launcher's ``CommandBuilderUtils.java`` copy, ``core/.../util/Utils.scala``
-#: REDACTION_REPLACEMENT_TEXT).
-SECRET_PATTERN: Final = re.compile(r"(?i)secret|password|token|access[.]?key")
+#: Spark's replacement text (apache/spark master @ ba6e1ce1 ``core/.../util/Utils.scala``
+#: REDACTION_REPLACEMENT_TEXT) for what its pattern (``model/redaction.py``) matches.
 REDACTED: Final = "*********(redacted)"
 _REDACTION_KEY: Final = "spark.redaction.regex"
 
