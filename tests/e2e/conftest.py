@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import incidents
 import pytest
 from control_plane import ControlPlane, ControlPlaneError, running_control_plane
 
@@ -46,3 +47,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if report.failed and _LOGS and "control_plane" in getattr(item, "fixturenames", ()):
         report.sections.append(("control plane logs", _LOGS[0]))
     return report
+
+
+@pytest.fixture(scope="session")
+def built(control_plane: ControlPlane) -> incidents.Incidents:
+    """The incidents (tests/e2e/incidents.py), made once for every test that reads them."""
+    return incidents.build(control_plane)

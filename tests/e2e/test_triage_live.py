@@ -9,11 +9,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import incidents
-import pytest
 from control_plane import ControlPlane
 
 NAMESPACES = "spark-alice,etl,ops"
@@ -29,11 +27,6 @@ EXPECTED_FINDINGS = {
     ("stuck_terminating", "ops", "ops-stuck"),  # finalizer holds it past its deadline
     ("orphaned", "ops", "ops-orphan"),  # its node was deleted
 }
-
-
-@pytest.fixture(scope="module")
-def built(control_plane: ControlPlane) -> Iterator[incidents.Incidents]:
-    yield incidents.build(control_plane)
 
 
 def triage(
