@@ -151,7 +151,10 @@ class KubetuiApp(App[None]):
         self._mounted_at = monotonic()
         if self._theme_problems:
             self.notify("; ".join(self._theme_problems), severity="warning", markup=False)
-        self.set_interval(ANALYSIS_INTERVAL, self._every_second)
+        # The redraw timers belong to the main screen, whose widgets they draw into: a
+        # screen's timers stop when it closes, before its widgets are removed (an app-owned
+        # timer went on firing into removed widgets while the app was torn down).
+        self.main.set_interval(ANALYSIS_INTERVAL, self._every_second)
         for source in self.sources:
             source.start(self._post_update)
 
@@ -171,8 +174,15 @@ class KubetuiApp(App[None]):
 
     @property
     def _exiting(self) -> bool:
-        """Messages and timers can still arrive after the screens are gone at exit."""
+        """Messages can still arrive after the screens are gone at exit."""
         return not self.screen_stack
+
+    @property
+    def _drawable(self) -> bool:
+        """The main screen's widgets are there: its message loop runs. A screen being
+        removed stops its loop (and the timers it owns) before its widgets go; a timer
+        started while it was stopping them fires after, and finds this False."""
+        return not self._exiting and self.main.is_running
 
     @on(SourceUpdated)
     def _apply_update(self, message: SourceUpdated) -> None:
@@ -226,20 +236,19 @@ class KubetuiApp(App[None]):
         (leading edge): a lone watch event is visible without waiting out the delay."""
         if self._repaint_timer is None:
             wait = max(0.01, self._last_repaint + REPAINT_DELAY - monotonic())
-            self._repaint_timer = self.set_timer(wait, self._repaint)
+            self._repaint_timer = self.main.set_timer(wait, self._repaint)
 
     def _repaint(self) -> None:
         self._repaint_timer = None
         self._last_repaint = monotonic()
-        if self._exiting:
+        if not self._drawable:
             return
         self.main.mark_stale()
         self.main.refresh_visible()
 
     def _every_second(self) -> None:
-        """Keep ages moving and re-analyse when the store changed."""
-        if self._exiting:
-            return
+        """Keep ages moving and re-analyse when the store changed (a main screen timer:
+        it never outlives the widgets it draws)."""
         self._maybe_analyse()
         self.main.refresh_visible()
 
@@ -312,6 +321,8 @@ class KubetuiApp(App[None]):
         if self._freeze_at is not None and message.version >= self._freeze_at:
             self._freeze_at = None
             self._freeze()
+        if not self._drawable:
+            return
         main = self.main
         if first and not main.view_chosen and not message.analysis.findings:
             main.show_view(2)

@@ -275,7 +275,7 @@ class PodDetailScreen(WriteActions, Screen):
     # ------------------------------------------------------------------ containers
 
     def pods_changed(self, uids: set[str]) -> None:
-        if self.uid in uids:
+        if self.uid in uids and self.is_running:  # not while being removed
             self.show_pod()
 
     def show_pod(self) -> None:
