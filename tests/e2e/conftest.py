@@ -49,7 +49,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
-@pytest.fixture(scope="session")
-def built(control_plane: ControlPlane) -> incidents.Incidents:
-    """The incidents (tests/e2e/incidents.py), made once for every test that reads them."""
-    return incidents.build(control_plane)
+@pytest.fixture(scope="session", autouse=True)
+def built(control_plane: ControlPlane) -> Iterator[incidents.Incidents]:
+    """The incidents (tests/e2e/incidents.py), made once at the start of the e2e tests
+    (the hot-loop writer's objects must be older than kubetui's settle time when the
+    churn test reads them)."""
+    made = incidents.build(control_plane)
+    yield made
+    made.stop_writer.set()

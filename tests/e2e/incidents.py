@@ -14,6 +14,7 @@ deadline's margin).
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from typing import Any
 
 from control_plane import FROZEN, KWOK_NODE, ApiError, ControlPlane, apply, ensure_namespace
 
+HOT_NAMESPACE = "hot"
+HOT_WRITER = "hot-operator"
 NODE = "kwok-node-1"
 GONE_NODE = "kwok-node-gone"
 #: memory capacity of NODE: the denominator of a Burstable container's oom_score_adj
@@ -41,10 +44,108 @@ class Incidents:
     #: engine name → (kyuubi-unique-tag, spark app id)
     engines: dict[str, tuple[str, str]] = field(default_factory=dict)
     uids: dict[str, str] = field(default_factory=dict)
+    #: set it to stop the hot-loop writer
+    stop_writer: threading.Event = field(default_factory=threading.Event)
 
     @property
     def judge_at(self) -> datetime:
         return self.started + timedelta(minutes=2)
+
+
+CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": True,
+                    }
+                },
+            }
+        ],
+    },
+}
+WIDGETS = f"/apis/example.com/v1/namespaces/{HOT_NAMESPACE}/widgets"
+SECRETS = f"/api/v1/namespaces/{HOT_NAMESPACE}/secrets"
+
+
+def _established(plane: ControlPlane) -> bool:
+    crd = plane.request(
+        "GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com"
+    )
+    return any(
+        c["type"] == "Established" and c["status"] == "True"
+        for c in crd.get("status", {}).get("conditions", [])
+    )
+
+
+def start_hot_writer(plane: ControlPlane) -> threading.Event:
+    """A custom resource and a Secret rewritten every 5 s by HOT_WRITER (its own field
+    manager), beside three peers of each written once; set the event to stop it."""
+    ensure_namespace(plane, HOT_NAMESPACE)
+    apply(plane, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", CRD)
+    deadline = time.monotonic() + 60
+    while not _established(plane):
+        assert time.monotonic() < deadline, "the CRD never became Established"
+        time.sleep(0.2)
+    while True:  # discovery of the new kind reaches the API a moment later
+        try:
+            plane.request("GET", WIDGETS)
+            break
+        except ApiError:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    for name in ("widget-hot", "widget-1", "widget-2", "widget-3"):
+        apply(
+            plane,
+            WIDGETS + "?fieldManager=peer-setup",
+            {
+                "apiVersion": "example.com/v1",
+                "kind": "Widget",
+                "metadata": {"name": name},
+                "spec": {"size": 1},
+            },
+        )
+    for name in ("secret-hot", "secret-1", "secret-2", "secret-3"):
+        apply(
+            plane,
+            SECRETS + "?fieldManager=peer-setup",
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": name},
+                "stringData": {"token": "initial"},
+            },
+        )
+    stop = threading.Event()
+
+    def rewrite() -> None:
+        tick = 0
+        while not stop.wait(5):
+            tick += 1
+            for path, body in (
+                (f"{WIDGETS}/widget-hot", {"spec": {"size": tick}}),
+                (f"{SECRETS}/secret-hot", {"stringData": {"token": f"t{tick}"}}),
+            ):
+                plane.request(
+                    "PATCH",
+                    f"{path}?fieldManager={HOT_WRITER}",
+                    body,
+                    content_type="application/merge-patch+json",
+                )
+
+    threading.Thread(target=rewrite, name="hot-writer", daemon=True).start()
+    return stop
 
 
 def node(name: str, memory: int = NODE_MEMORY) -> dict[str, Any]:
@@ -234,7 +335,7 @@ def oom_killed(obj: dict) -> bool:
 def build(plane: ControlPlane) -> Incidents:
     """Create every incident; wait until kwok has driven its pods where they belong."""
     now = datetime.now(UTC)
-    made = Incidents(started=now)
+    made = Incidents(started=now, stop_writer=start_hot_writer(plane))
     for namespace in ("spark-alice", "etl", "ops"):
         ensure_namespace(plane, namespace)
     for name in (NODE, GONE_NODE):
