@@ -46,6 +46,9 @@ class SyncState(msgspec.Struct, frozen=True, kw_only=True):
     items: int = 0
     #: The last error or notice, one line, already inert.
     message: str | None = None
+    #: The source failed ("error") after delivering data: the data is kept but no longer
+    #: follows the cluster until the source is back.
+    stale: bool = False
 
 
 class Change(NamedTuple):

@@ -22,7 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Final
+from functools import partial
+from typing import Any, Final, NamedTuple
 
 import msgspec
 import urllib3
@@ -42,6 +43,7 @@ from kubetui.sources.kube_client import (
 )
 from kubetui.sources.kube_list import DEFAULT_PAGE_SIZE
 from kubetui.sources.reflector import Reflector, ResourceKind
+from kubetui.sources.supervise import Backoff, supervise
 from kubetui.sources.watch_decode import BOOKMARK, ERROR, WatchEvent
 
 LIST_ACCEPT: Final = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
@@ -260,6 +262,15 @@ class _DatedClient:
         return self.open(path, query, **kw).data
 
 
+class _Phase(NamedTuple):
+    """One reflector's last sync state, as the watcher sums them up."""
+
+    phase: str
+    note: str | None
+    #: The reflector failed after delivering data ("error" with stale data).
+    stale: bool = False
+
+
 class _TrackerSink:
     """One reflector's reports: LIST snapshots and changes into the tracker, its sync
     states into the watcher's phase table (messages prefixed with the resource)."""
@@ -278,12 +289,12 @@ class _TrackerSink:
             with self.watcher._lock:
                 self.watcher.tracker.replace(self.kind.kind, batch.snapshot)
         if batch.sync is not None:
-            self.phase(batch.sync.phase, batch.sync.message)
+            self.phase(batch.sync.phase, batch.sync.message, stale=batch.sync.stale)
 
-    def phase(self, phase: str, message: str | None = None) -> None:
+    def phase(self, phase: str, message: str | None = None, *, stale: bool = False) -> None:
         note = f"{self.kind.resource}: {message}" if message else None
         with self.watcher._lock:
-            self.watcher._phases[self.path] = (phase, note)
+            self.watcher._phases[self.path] = _Phase(phase, note, stale)
 
     def forbidden(self, exc: KubeError) -> None:
         """The first LIST was refused: report it; the reflector then ends."""
@@ -306,6 +317,7 @@ class ChurnWatcher:
         report_interval: float = 5.0,
         window: float = 600.0,
         tracker: ChurnTracker | None = None,
+        backoff: Backoff | None = None,
     ) -> None:
         self.kube = kube
         self.namespaces = list(namespaces) if namespaces else [None]
@@ -316,18 +328,33 @@ class ChurnWatcher:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._runner: threading.Thread | None = None
+        self.backoff = backoff or Backoff()
         self.reflectors: list[Reflector] = []
-        #: (path) → (phase, message) of each reflector.
-        self._phases: dict[str, tuple[str, str | None]] = {}
+        #: path → the state of its reflector (a path has one once it is started).
+        self._phases: dict[str, _Phase] = {}
         self._notice = ""
         self._since = datetime.now(UTC)
+        #: The rates of the last update (kept, stale, when the watcher fails).
+        self._rates: list[ObjectRate] | None = None
 
     # ------------------------------------------------------------------ control
 
     def start(self, post: Callable[[ChurnUpdate], None]) -> None:
         """Return at once; a thread discovers the kinds (unless given), starts one
-        reflector per kind and scope, then posts an update every ``report_interval`` s."""
-        self._runner = threading.Thread(target=self._run, args=(post,), name="churn", daemon=True)
+        reflector per kind and scope, then posts an update every ``report_interval`` s.
+        If that thread fails, it posts the failure and starts over (``supervise.py``),
+        keeping the kinds and reflectors it has."""
+
+        def run() -> None:
+            supervise(
+                partial(self._run, post),
+                name=SOURCE,
+                crashed=lambda cause: post(self._crashed(cause)),
+                wait=self._stop.wait,
+                backoff=self.backoff,
+            )
+
+        self._runner = threading.Thread(target=run, name="churn", daemon=True)
         self._runner.start()
 
     def _run(self, post: Callable[[ChurnUpdate], None]) -> None:
@@ -339,7 +366,10 @@ class ChurnWatcher:
         for kind in self.kinds:
             spec = kind.spec()
             for namespace in self.namespaces if kind.namespaced else [None]:
-                sink = _TrackerSink(self, kind, spec.path(namespace))
+                path = spec.path(namespace)
+                if path in self._phases:
+                    continue  # started before this thread failed
+                sink = _TrackerSink(self, kind, path)
                 reflector = Reflector(
                     client,  # type: ignore[arg-type]
                     spec,
@@ -356,6 +386,17 @@ class ChurnWatcher:
                 reflector.start()
         while not self._stop.wait(self.report_interval):
             post(self.update())
+
+    def _crashed(self, cause: str) -> ChurnUpdate:
+        """The watcher's own thread failed: the last rates, stale, and the cause."""
+        sync = SyncState(
+            source=SOURCE,
+            phase="error",
+            since=datetime.now(UTC),
+            message=cause,
+            stale=self._rates is not None,
+        )
+        return ChurnUpdate(rates=self._rates or [], sync=sync)
 
     def _saw_time(self, t: float | None) -> None:
         with self._lock:
@@ -381,15 +422,23 @@ class ChurnWatcher:
             rates = self.tracker.rates(window=self.window)
             tracked, dropped = len(self.tracker.objects), self.tracker.dropped
             phases = list(self._phases.values())
+            self._rates = rates
         return ChurnUpdate(rates=rates, sync=self._sync(phases, tracked, dropped))
 
-    def _sync(self, phases: list[tuple[str, str | None]], tracked: int, dropped: int) -> SyncState:
-        names = [p for p, _ in phases] or ["listing"]  # kinds not discovered yet
-        phase = next(
-            (p for p in ("listing", "reconnecting", "stale") if p in names),
-            "live" if "live" in names else names[0],
+    def _sync(self, phases: list[_Phase], tracked: int, dropped: int) -> SyncState:
+        """One state for every reflector: "error" when one of them failed after
+        delivering data (its kind's rates no longer move), else the least settled."""
+        names = [p.phase for p in phases] or ["listing"]  # kinds not discovered yet
+        crashed = any(p.stale and p.phase == "error" for p in phases)
+        phase = (
+            "error"
+            if crashed
+            else next(
+                (p for p in ("listing", "reconnecting", "stale") if p in names),
+                "live" if "live" in names else names[0],
+            )
         )
-        notes = [m for _, m in phases if m]
+        notes = [p.note for p in phases if p.note]
         if dropped:
             notes.append(f"{dropped} objects not tracked (limit {self.tracker.max_objects})")
         if self._notice:
@@ -400,4 +449,5 @@ class ChurnWatcher:
             since=self._since,
             items=tracked,
             message="; ".join(notes) or None,
+            stale=crashed,
         )

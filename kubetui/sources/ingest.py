@@ -133,6 +133,7 @@ class Ingest:
                 on_forbidden=on_forbidden,
                 on_first_list=self._synced,
             )
+            batcher.on_lost = reflector.fail
             self.reflectors.append(reflector)
             self._unsynced += 1
         reflector.start()

@@ -26,8 +26,7 @@ good data is kept and marked stale, with the reason in one inert line.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -47,6 +46,7 @@ from kubetui.model.kyuubi_join import (
     KyuubiSession,
 )
 from kubetui.model.store import SyncState
+from kubetui.sources.supervise import Backoff, Poller
 
 __all__ = [
     "KillAnswer",
@@ -474,16 +474,23 @@ def _transport(exc: BaseException | None) -> str:
 # ------------------------------------------------------------------ the poller
 
 
-class KyuubiPoller:
+class KyuubiPoller(Poller[KyuubiUpdate]):
     """Polls one Kyuubi server on a thread, posting a :class:`KyuubiUpdate` each time."""
 
-    def __init__(self, config: KyuubiConfig, *, client: KyuubiClient | None = None) -> None:
+    NAME = "kyuubi poll"
+
+    def __init__(
+        self,
+        config: KyuubiConfig,
+        *,
+        client: KyuubiClient | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__(config.interval, backoff=backoff)
         self.config = config
         self.client = client or KyuubiClient(config)
         self._last: KyuubiData | None = None
         self._failing_since: datetime | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def poll_once(self) -> KyuubiUpdate:
         """Poll now; on failure keep the last good data, stale since the first failure."""
@@ -491,30 +498,19 @@ class KyuubiPoller:
         try:
             self._last = self.client.fetch()
         except KyuubiError as exc:
-            self._failing_since = self._failing_since or now
-            phase = "stale" if self._last is not None else "error"
-            sync = SyncState(
-                source=SOURCE, phase=phase, since=self._failing_since, message=str(exc)
-            )
-            return KyuubiUpdate(data=self._last, sync=sync)
+            return self._failed("stale" if self._last is not None else "error", str(exc))
         self._failing_since = None
         items = len(self._last.batches) + len(self._last.engines)
         sync = SyncState(source=SOURCE, phase="live", since=now, items=items)
         return KyuubiUpdate(data=self._last, sync=sync)
 
-    def start(self, post: Callable[[KyuubiUpdate], None]) -> None:
-        """Poll at once, then ``interval`` seconds after each poll ends, until stopped."""
+    def crashed(self, cause: str) -> KyuubiUpdate:
+        return self._failed("error", cause, stale=self._last is not None)
 
-        def run() -> None:
-            while not self._stop.is_set():
-                post(self.poll_once())
-                self._stop.wait(self.config.interval)
-
-        self._thread = threading.Thread(target=run, name="kyuubi poll", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop after the current poll (each request is bounded by ``timeout``)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def _failed(self, phase: str, message: str, *, stale: bool = False) -> KyuubiUpdate:
+        """The last good data (None before one), in ``phase`` since the first failure."""
+        self._failing_since = self._failing_since or datetime.now(UTC)
+        sync = SyncState(
+            source=SOURCE, phase=phase, since=self._failing_since, message=message, stale=stale
+        )
+        return KyuubiUpdate(data=self._last, sync=sync)

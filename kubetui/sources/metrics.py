@@ -12,8 +12,7 @@ with ``usage`` per container, ``NodeMetrics.usage``; CPU and memory are quantiti
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final
 
@@ -25,6 +24,7 @@ from kubetui.model.quantity import cpu_millis, memory_bytes
 from kubetui.model.records import ObjectMeta, Quantity
 from kubetui.model.store import SyncState, Usage
 from kubetui.sources.kube_client import KubeClient, KubeError
+from kubetui.sources.supervise import Backoff, Poller
 
 SOURCE: Final = "metrics"
 GROUP: Final = "metrics.k8s.io"
@@ -111,8 +111,10 @@ def decode_node_metrics(body: bytes) -> dict[str, Usage]:
     return {n.metadata.name: _usage(n.usage) for n in items if n.metadata and n.metadata.name}
 
 
-class MetricsPoller:
+class MetricsPoller(Poller[MetricsUpdate]):
     """Polls pod (all namespaces, or ``namespaces``) and node usage every ``interval`` s."""
+
+    NAME = "metrics poll"
 
     def __init__(
         self,
@@ -120,15 +122,14 @@ class MetricsPoller:
         namespaces: Sequence[str] | None = None,
         *,
         interval: float = 15.0,
+        backoff: Backoff | None = None,
     ) -> None:
+        super().__init__(interval, backoff=backoff)
         self.kube = kube
         self.namespaces = list(namespaces) if namespaces else None
-        self.interval = interval
         self._available: bool | None = None
         self._last: MetricsUpdate | None = None
         self._failing_since: datetime | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def poll_once(self) -> MetricsUpdate:
         """Read usage now; errors keep the last usage, marked stale."""
@@ -143,22 +144,32 @@ class MetricsPoller:
             pods = self._pods()
             nodes, notice = self._nodes()
         except (KubeError, msgspec.DecodeError) as exc:
-            self._failing_since = self._failing_since or now
-            last = self._last
-            phase = "stale" if last is not None else "error"
-            sync = SyncState(
-                source=SOURCE, phase=phase, since=self._failing_since, message=str(exc)
-            )
-            return MetricsUpdate(
-                pods=last.pods if last else {},
-                nodes=last.nodes if last else {},
-                available=True,
-                sync=sync,
-            )
+            return self._failed("stale" if self._last is not None else "error", str(exc))
         self._failing_since = None
         sync = SyncState(source=SOURCE, phase="live", since=now, items=len(pods), message=notice)
         self._last = MetricsUpdate(pods=pods, nodes=nodes, available=True, sync=sync)
         return self._last
+
+    def crashed(self, cause: str) -> MetricsUpdate:
+        return self._failed("error", cause, stale=self._last is not None)
+
+    def done(self, update: MetricsUpdate) -> bool:
+        """Polling stops for good when the API is not served."""
+        return not update.available
+
+    def _failed(self, phase: str, message: str, *, stale: bool = False) -> MetricsUpdate:
+        """The last usage (none before a good poll), in ``phase`` since the first failure."""
+        self._failing_since = self._failing_since or datetime.now(UTC)
+        last = self._last
+        sync = SyncState(
+            source=SOURCE, phase=phase, since=self._failing_since, message=message, stale=stale
+        )
+        return MetricsUpdate(
+            pods=last.pods if last else {},
+            nodes=last.nodes if last else {},
+            available=True,
+            sync=sync,
+        )
 
     def _pods(self) -> dict[str, dict[str, Usage]]:
         if self.namespaces is None:
@@ -176,23 +187,3 @@ class MetricsPoller:
             if exc.status != 403:
                 raise
             return {}, f"node usage: {exc}"
-
-    def start(self, post: Callable[[MetricsUpdate], None]) -> None:
-        """Poll at once, then ``interval`` s after each poll; stop for good when the API
-        is not served."""
-
-        def run() -> None:
-            while not self._stop.is_set():
-                update = self.poll_once()
-                post(update)
-                if not update.available:
-                    return
-                self._stop.wait(self.interval)
-
-        self._thread = threading.Thread(target=run, name="metrics poll", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)

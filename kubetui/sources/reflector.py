@@ -13,7 +13,11 @@ master 32ce75a7d6bc, 2026-07-24, k8s-wire-facts.md §8) where it matters for cor
 * 410 Expired / Gone (an ERROR event or HTTP 410, ``isExpiredError``) backs off, then
   relists;
 * backoff ``wait.Backoff{800ms, ×2, jitter 1.0, cap 30s}.DelayWithReset(2min)``
-  (:class:`Backoff`).
+  (``supervise.py`` :class:`Backoff`);
+* ``Run`` restarts ``ListAndWatch`` after the backoff whatever ended it: here any
+  exception the loop does not handle itself (its own code, a decoder, the sink's
+  callback) is logged, posted as the "error" state and followed, after the backoff, by
+  a relist (``supervise.py``).
 
 Where kubetui deliberately differs, for a 150k-pod cluster:
 
@@ -35,6 +39,7 @@ metadata-only requests of any kind (:class:`ResourceKind`) into its own sink.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import random
 import threading
@@ -53,17 +58,15 @@ from kubetui.model.records import Node, Pod
 from kubetui.model.store import ADDED, DELETED, MODIFIED, Change, ChangeBatch, SyncState
 from kubetui.sources.kube_client import KubeClient, KubeError
 from kubetui.sources.kube_list import list_all
+from kubetui.sources.supervise import Backoff, Stopped, supervise
 from kubetui.sources.watch_decode import ERROR, Compactor, WatchEvent, decode_event
 
+log = logging.getLogger(__name__)
+
 # client-go tools/cache/reflector.go (master 32ce75a7d6bc): defaultMinWatchTimeout,
-# defaultMaxWatchTimeout, defaultBackoff{Init,Max,Reset,Factor,Jitter}.
+# defaultMaxWatchTimeout (its defaultBackoff is supervise.py's).
 MIN_WATCH_TIMEOUT: Final = 300.0
 MAX_WATCH_TIMEOUT: Final = 600.0
-BACKOFF_INIT: Final = 0.8
-BACKOFF_MAX: Final = 30.0
-BACKOFF_RESET: Final = 120.0
-BACKOFF_FACTOR: Final = 2.0
-BACKOFF_JITTER: Final = 1.0
 #: handleWatch: a watch closed this fast with no event is an error ("very short watch").
 VERY_SHORT_WATCH: Final = 1.0
 
@@ -79,57 +82,6 @@ STALE_AFTER: Final = 15.0
 #: fewer round trips make the sync faster, but every page's body and not-yet-compacted
 #: records are transient memory that stays in the process's heap afterwards.
 DEFAULT_PAGE_SIZE: Final = 1000
-
-
-class Backoff:
-    """apimachinery ``wait.Backoff.DelayWithReset`` (pkg/util/wait/backoff.go, master
-    eed236ceee2c, 2026-07-23): exponential, jittered, capped; back to the initial
-    duration once ``reset`` seconds have passed since the last reset."""
-
-    def __init__(
-        self,
-        initial: float = BACKOFF_INIT,
-        cap: float = BACKOFF_MAX,
-        factor: float = BACKOFF_FACTOR,
-        jitter: float = BACKOFF_JITTER,
-        steps: int | None = None,
-        reset: float = BACKOFF_RESET,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        rand: Callable[[], float] = random.random,
-    ) -> None:
-        if steps is None:
-            # reflector.go: Steps = ceil(defaultBackoffMax / defaultBackoffInit)
-            steps = math.ceil(cap / initial)
-        if reset <= 0:  # DelayWithReset: no reset interval means no backoff growth
-            steps, factor = 0, 0.0
-        self._initial = (initial, steps)
-        self._duration, self._steps = initial, steps
-        self._cap, self._factor, self._jitter = cap, factor, jitter
-        self._reset = reset
-        self._clock, self._rand = clock, rand
-        self._last_reset = clock()
-
-    def step(self) -> float:
-        """The next delay in seconds (backoffManager.Step, then Backoff.Step)."""
-        now = self._clock()
-        if self._reset <= 0 or now - self._last_reset > self._reset:
-            self._duration, self._steps = self._initial
-            self._last_reset = now
-        # backoff.go delay()
-        duration = self._duration
-        if self._steps < 1:
-            return self._jittered(duration)
-        self._steps -= 1
-        following = duration * self._factor if self._factor else duration
-        if self._cap > 0 and following > self._cap:
-            following, self._steps = self._cap, 0
-        self._duration = following
-        return self._jittered(duration)
-
-    def _jittered(self, duration: float) -> float:
-        """wait.Jitter: duration + rand × jitter × duration (none when jitter ≤ 0)."""
-        return duration + self._rand() * self._jitter * duration if self._jitter > 0 else duration
 
 
 def watch_timeout(rand: Callable[[], float] = random.random) -> int:
@@ -165,6 +117,9 @@ class Batcher:
         self._max = max_items
         self._changes: list[Change] = []
         self._first = 0.0
+        #: Told when the flusher's post of this batcher's changes raised (the changes
+        #: are lost): the reflector's ``fail``.
+        self.on_lost: Callable[[BaseException], None] | None = None
 
     @property
     def due(self) -> float | None:
@@ -209,7 +164,7 @@ class Flusher(threading.Thread):
                 for batcher in self._batchers:
                     due = batcher.due
                     if due is not None and due <= now:
-                        batcher.flush_locked()
+                        self._flush(batcher)
                 pending = [due for b in self._batchers if (due := b.due) is not None]
                 self._lock.wait(max(0.0, min(pending) - now) if pending else None)
 
@@ -219,11 +174,19 @@ class Flusher(threading.Thread):
             self._stopping = True
             self._lock.notify_all()
             for batcher in self._batchers:
-                batcher.flush_locked()
+                self._flush(batcher)
 
-
-class Stopped(Exception):
-    """The reflector was asked to stop."""
+    @staticmethod
+    def _flush(batcher: Batcher) -> None:
+        """Post one batcher's changes; if the post raises, the changes are lost and the
+        batcher's reflector is told (it fails and relists), and the flusher goes on."""
+        try:
+            batcher.flush_locked()
+        except Exception as exc:
+            if batcher.on_lost is None:
+                log.error("posting %s changes failed", batcher.kind, exc_info=exc)
+            else:
+                batcher.on_lost(exc)
 
 
 # ---------------------------------------------------------------- the reflector
@@ -333,6 +296,8 @@ class Reflector(threading.Thread):
         self._on_first_list = on_first_list
         self._rand = rand
         self._stop_event = threading.Event()
+        #: What another thread's failure lost (``fail``); raised at the loop's next step.
+        self._lost: BaseException | None = None
         self._response: Any = None
         self._response_lock = threading.Lock()
         self.backoff = Backoff(rand=rand)
@@ -355,6 +320,9 @@ class Reflector(threading.Thread):
     def stop(self) -> None:
         """Ask the loop to end and unblock a read in progress; does not join."""
         self._stop_event.set()
+        self._shutdown_response()
+
+    def _shutdown_response(self) -> None:
         with self._response_lock:
             response = self._response
         if response is not None:
@@ -367,12 +335,40 @@ class Reflector(threading.Thread):
     def stopping(self) -> bool:
         return self._stop_event.is_set()
 
+    def fail(self, exc: BaseException) -> None:
+        """Another thread lost this reflector's output (the flusher's post of its changes
+        raised ``exc``): the reflector fails with ``exc`` at its next step, as if it had
+        raised it itself, and so relists. Unblocks a watch read in progress."""
+        self._lost = exc
+        self._shutdown_response()
+
     def run(self) -> None:
-        with contextlib.suppress(Stopped):
-            self._loop()
+        supervise(
+            self._loop,
+            name=self.source,
+            crashed=self._crashed,
+            wait=self._stop_event.wait,
+            backoff=self.backoff,
+        )
+
+    def _crashed(self, cause: str) -> None:
+        """The loop raised something it does not handle: post "error" (the data it
+        delivered is kept, stale) and relist when it starts over, since the failure may
+        have lost a change."""
+        self.resource_version = None
+        self._failing_since = None
+        self._set_phase("error", message=cause, stale=self._synced, items=self._count)
+        self._first_list_done()
+
+    def _check_lost(self) -> None:
+        """Raise what :meth:`fail` was given, once."""
+        lost, self._lost = self._lost, None
+        if lost is not None:
+            raise lost
 
     def _loop(self) -> None:
         while not self.stopping:
+            self._check_lost()
             if self.resource_version is None:
                 try:
                     self.resource_version = self._list()
@@ -512,6 +508,7 @@ class Reflector(threading.Thread):
     def _listed_page(self, pages: int, remaining: int | None) -> None:
         if self.stopping:
             raise Stopped
+        self._check_lost()
         if self._last_page:
             return  # the snapshot reports it
         total = None if remaining is None else pages + math.ceil(remaining / self.page_size)
@@ -564,6 +561,7 @@ class Reflector(threading.Thread):
             response.close()
         if self.stopping:
             raise Stopped
+        self._check_lost()
         if outcome is not _CLOSED:
             return outcome
         if events == 0 and time.monotonic() - started < VERY_SHORT_WATCH:

@@ -2,9 +2,10 @@
 
 Header: where kubetui points (context, server, namespace scope), the sync state of each
 source (``listing 3/12`` with a bar, ``live``, ``reconnecting 5s``, ``stale 30s``,
-``forbidden``) and the count of findings by kind. View bar: the five views with the
-current one highlighted, and the current view's row count, sort and filter. Everything is
-built as ``Content`` from plain strings: cluster text is never parsed as markup.
+``forbidden``, ``error (data stale): <cause>``) and the count of findings by kind. View
+bar: the five views with the current one highlighted, and the current view's row count,
+sort and filter. Everything is built as ``Content`` from plain strings: cluster text is
+never parsed as markup.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from kubetui.ui.data import DashboardData
 from kubetui.ui.rows import KIND_SHORT, KIND_STYLE, MARKER
 
 _BAR_CELLS = 6
+#: Characters of an error's cause shown in the header (its notice shows all of it).
+_CAUSE_CHARS = 60
 _PHASE_STYLE = {
     "live": "$sev-ok",
     "listing": "$accent",
@@ -51,7 +54,8 @@ def progress_bar(done: int, total: int | None) -> str:
 
 
 def sync_text(state: SyncState, now: datetime) -> str:
-    """``pods listing 3/12 ▰▰▱▱▱▱``, ``nodes live``, ``pods stale 30s``."""
+    """``pods listing 3/12 ▰▰▱▱▱▱``, ``nodes live``, ``pods stale 30s``,
+    ``metrics error (data stale): RuntimeError: boom``."""
     since = f" {human_duration(now - as_aware(state.since))}" if state.since else ""
     if state.phase == "listing":
         total = "?" if state.pages_total is None else str(state.pages_total)
@@ -59,6 +63,12 @@ def sync_text(state: SyncState, now: datetime) -> str:
         return f"{state.source} listing {state.pages_done}/{total} {bar}".rstrip()
     if state.phase in ("reconnecting", "stale"):
         return f"{state.source} {state.phase}{since}"
+    if state.phase == "error":
+        text = f"{state.source} error" + (" (data stale)" if state.stale else "")
+        cause = state.message or ""
+        if len(cause) > _CAUSE_CHARS:
+            cause = cause[: _CAUSE_CHARS - 1] + "…"
+        return f"{text}: {cause}" if cause else text
     return f"{state.source} {state.phase}"
 
 

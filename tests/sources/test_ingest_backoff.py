@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from kubetui.sources.reflector import Backoff, watch_timeout
+from kubetui.sources.reflector import watch_timeout
+from kubetui.sources.supervise import Backoff
 
 
 class FakeClock:

@@ -99,6 +99,15 @@ def test_demo_port_in_use(tmp_path: Path) -> None:
             "churn stale 30s",
         ),
         (SyncState(source="pods/etl", phase="forbidden"), "pods/etl forbidden"),
+        (SyncState(source="kyuubi", phase="error"), "kyuubi error"),
+        (
+            SyncState(source="metrics", phase="error", message="RuntimeError: boom", stale=True),
+            "metrics error (data stale): RuntimeError: boom",
+        ),
+        (
+            SyncState(source="pods", phase="error", message="x" * 80),
+            "pods error: " + "x" * 59 + "…",
+        ),
     ],
 )
 def test_sync_text(state: SyncState, expected: str) -> None:
