@@ -1,6 +1,7 @@
 """Live ingest at scale: full sync, watch throughput and lag, requests while quiet.
 
     python bench/sync_bench.py [--pods 10000 50000] [--full] [--page-sizes 500 2000]
+                               [--server sim real]
 
 Three kinds of process, so that the sim, the client and the figures do not share a GIL:
 the simulator (``scale:N`` over HTTPS, one child per size), a client child per measured
@@ -15,6 +16,11 @@ second, next to the sim's own write rate and to how many watch lines per second 
 client decodes and compacts with the network aside), lag (the sim stamps each write
 with its wall time; lag = applied − stamp, at a steady 200 writes/s), and the API
 requests made during 10 quiet seconds.
+
+``--server real`` runs the same client children against the real control plane of the
+e2e tests (kube-apiserver built by scripts/control-plane/build.py, etcd, kwok nodes),
+filled with the same ``scale:N`` pods (bench/real_cluster.py); the watch figures need the
+sim's stamped writes, so the real server gets the sync rows only.
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ def _rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-# ---------------------------------------------------------------- the sim child
+# ---------------------------------------------------------------- the server children
 
 
 def _serve(pods: int) -> None:
@@ -63,6 +69,28 @@ def _serve(pods: int) -> None:
             _, rate, seconds = line.split()
             done = _churn(sim.state, keys, rng, float(rate), float(seconds))
             print(json.dumps({"writes": done}), flush=True)
+
+
+def _serve_real(pods: int) -> None:
+    """Start the real control plane, seed ``scale:N``, print the kubeconfig; stop at EOF."""
+    import tempfile
+
+    from bench.real_cluster import real_cluster
+
+    with tempfile.TemporaryDirectory() as root, real_cluster(pods, Path(root)) as (plane, seeded):
+        refused = seeded["refused"]
+        print(
+            json.dumps(
+                {
+                    "kubeconfig": str(plane.kubeconfig("admin")),
+                    "seeded_s": seeded["seconds"],
+                    "refused": len(refused),
+                    "first_refusal": refused[0] if refused else None,
+                }
+            ),
+            flush=True,
+        )
+        sys.stdin.read()
 
 
 def _churn(state: Any, keys: list[list[str]], rng: random.Random, rate: float, secs: float) -> int:
@@ -215,18 +243,25 @@ def _drain(store: Any, inbox: queue.Queue[Any], seconds: float) -> None:
 # ---------------------------------------------------------------- the parent
 
 
-def _run_size(pods: int, page_sizes: list[int]) -> list[dict[str, Any]]:
+def _run_size(pods: int, page_sizes: list[int], kind: str) -> list[dict[str, Any]]:
+    serve = "--serve" if kind == "sim" else "--serve-real"
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(pods)],
+        [sys.executable, __file__, serve, str(pods)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert server.stdin is not None and server.stdout is not None
-    kubeconfig = json.loads(server.stdout.readline())["kubeconfig"]
+    started = json.loads(server.stdout.readline())
+    kubeconfig = started["kubeconfig"]
+    if "seeded_s" in started:
+        print(f"real server: {pods} pods seeded through its API in {started['seeded_s']:.0f} s")
+    if started.get("refused"):
+        print(f"real server refused {started['refused']} writes: {started['first_refusal']}")
     rows = []
     try:
-        configs = [(size, False) for size in page_sizes] + [(DEFAULT_PAGE_SIZE, True)]
+        configs = [(size, False) for size in page_sizes]
+        configs += [(DEFAULT_PAGE_SIZE, True)] if kind == "sim" else []
         for size, churn in configs:
             args = [sys.executable, __file__, "--measure", kubeconfig, "--page-size", str(size)]
             args += ["--churn"] if churn else []
@@ -246,7 +281,7 @@ def _run_size(pods: int, page_sizes: list[int]) -> list[dict[str, Any]]:
             if writes:
                 result["sim_writes_per_s"] = writes[0]
             client.wait()
-            rows.append({"pods": pods, "page": size, "churn": churn, **result})
+            rows.append({"server": kind, "pods": pods, "page": size, "churn": churn, **result})
     finally:
         server.stdin.close()
         server.wait(timeout=60)
@@ -258,7 +293,15 @@ def main() -> None:
     parser.add_argument("--pods", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--full", action="store_true", help="add 150,000 pods")
     parser.add_argument("--page-sizes", type=int, nargs="+", default=[500, 1000, 2000])
+    parser.add_argument(
+        "--server",
+        nargs="+",
+        choices=("sim", "real"),
+        default=["sim"],
+        help="which servers to sync from (real: the e2e control plane, built if needed)",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-real", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE, help=argparse.SUPPRESS)
     parser.add_argument("--churn", action="store_true", help=argparse.SUPPRESS)
@@ -266,21 +309,25 @@ def main() -> None:
     if args.serve:
         _serve(args.serve)
         return
+    if args.serve_real:
+        _serve_real(args.serve_real)
+        return
     if args.measure:
         _measure(args.measure, args.page_size, args.churn)
         return
     sizes = args.pods + ([150_000] if args.full else [])
     print(
-        f"{'pods':>7} {'page':>5} {'sync s':>7} {'pages':>5} {'RSS MB':>7} {'trimmed':>7} "
-        f"{'base MB':>7} {'tracked':>8} {'gc ms':>6} {'gc frozen ms':>12}"
+        f"{'server':>6} {'pods':>7} {'page':>5} {'sync s':>7} {'pages':>5} {'RSS MB':>7} "
+        f"{'trimmed':>7} {'base MB':>7} {'tracked':>8} {'gc ms':>6} {'gc frozen ms':>12}"
     )
     watch_rows = []
     for pods in sizes:
-        for r in _run_size(pods, args.page_sizes):
+        for r in (row for kind in args.server for row in _run_size(pods, args.page_sizes, kind)):
             print(
-                f"{r['pods']:>7} {r['page']:>5} {r['synced_s']:>7.2f} {r['pages']:>5} "
-                f"{r['rss_mb']:>7.0f} {r['rss_trim_mb']:>7.0f} {r['rss_base_mb']:>7.0f} "
-                f"{r['tracked']:>8} {r['gc_before_ms']:>6.1f} {r['gc_after_ms']:>12.1f}",
+                f"{r['server']:>6} {r['pods']:>7} {r['page']:>5} {r['synced_s']:>7.2f} "
+                f"{r['pages']:>5} {r['rss_mb']:>7.0f} {r['rss_trim_mb']:>7.0f} "
+                f"{r['rss_base_mb']:>7.0f} {r['tracked']:>8} {r['gc_before_ms']:>6.1f} "
+                f"{r['gc_after_ms']:>12.1f}",
                 flush=True,
             )
             if r["churn"]:
