@@ -10,6 +10,7 @@ from another thread ends it (urllib3's ``shutdown`` interrupts a blocked read).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -96,8 +97,11 @@ class LogStream:
             self._response.release_conn()
 
     def close(self) -> None:
-        """Stop the stream from any thread."""
+        """Stop the stream from any thread (also after it ended)."""
         self._closed.set()
         response = self._response
         if response is not None:
-            response.shutdown()
+            # urllib3 shutdown(): ValueError/RuntimeError once the connection is released,
+            # as it is when the stream ended or failed (``chunks``' finally).
+            with contextlib.suppress(ValueError, RuntimeError, OSError):
+                response.shutdown()

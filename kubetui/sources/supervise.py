@@ -112,6 +112,14 @@ def crash_cause(exc: BaseException) -> str:
     return cause if len(cause) <= CAUSE_CHARS else cause[: CAUSE_CHARS - 1] + "…"
 
 
+def log_failure(name: str, exc: BaseException, delay: float) -> str:
+    """Log ``exc`` with its traceback (source ``name`` starts over in ``delay`` seconds)
+    and return its cause; for the threads :func:`supervise` cannot run (Textual's thread
+    workers)."""
+    log.error("source %s failed; restarting in %.1f s", name, delay, exc_info=exc)
+    return crash_cause(exc)
+
+
 def supervise(
     body: Callable[[], None],
     *,
@@ -131,9 +139,9 @@ def supervise(
             return
         except Exception as exc:
             delay = backoff.step()
-            log.error("source %s failed; restarting in %.1f s", name, delay, exc_info=exc)
+            cause = log_failure(name, exc, delay)
             try:
-                crashed(crash_cause(exc))
+                crashed(cause)
             except Stopped:
                 return
             except Exception as also:

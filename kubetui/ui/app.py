@@ -28,8 +28,10 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from kubetui.config import Settings
+from kubetui.logfile import close_log, open_log
 from kubetui.model.analysis_cache import Analyser
 from kubetui.model.kyuubi_join import KyuubiData, disagreement_findings, join_engines
+from kubetui.model.redaction import register_secret
 from kubetui.model.store import ChangeBatch, ClusterState, Snapshot, SyncState
 from kubetui.model.triage import Analysis
 from kubetui.paths import user_themes_dir
@@ -111,6 +113,7 @@ class KubetuiApp(App[None]):
         #: analysis of it is in (None: nothing to freeze).
         self._freeze_at: int | None = 0
         self._mounted_at = 0.0
+        self._log: logging.Handler | None = None
         #: The last message each source's sync state carried (shown once, when new).
         self._noticed: dict[str, str | None] = {}
         self._theme_problems = self._install_themes(theme)
@@ -149,6 +152,7 @@ class KubetuiApp(App[None]):
 
     def on_mount(self) -> None:
         self._mounted_at = monotonic()
+        self._log = self._open_log()
         if self._theme_problems:
             self.notify("; ".join(self._theme_problems), severity="warning", markup=False)
         # The redraw timers belong to the main screen, whose widgets they draw into: a
@@ -160,7 +164,23 @@ class KubetuiApp(App[None]):
 
     async def on_unmount(self) -> None:
         await asyncio.to_thread(self._stop_sources)
+        if self._log is not None:
+            close_log(self._log)
         gc.unfreeze()  # what was frozen (``_freeze``) dies with the app, cycles included
+
+    def _open_log(self) -> logging.Handler | None:
+        """kubetui's log file (``kubetui locate log``), with the cluster's credentials
+        registered so that they are never written to it."""
+        if self.kube is not None:
+            configuration = self.kube.api.configuration
+            for value in (configuration.api_key or {}).values():
+                register_secret(value.split()[-1] if value else None)  # "Bearer <token>"
+            register_secret(configuration.password)
+        try:
+            return open_log()
+        except OSError as exc:
+            self.notify(f"no log file: {exc}", severity="warning", markup=False)
+            return None
 
     def _stop_sources(self) -> None:
         for source in self.sources:
@@ -344,6 +364,7 @@ class KubetuiApp(App[None]):
         if event.worker.group == "analysis" and event.state == WorkerState.ERROR:
             self._analysing = False
             error = event.worker.error
+            log.error("analysis failed", exc_info=error)
             self.notify(f"analysis failed: {type(error).__name__}: {error}", markup=False)
 
     # ------------------------------------------------------------------ screens

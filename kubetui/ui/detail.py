@@ -7,6 +7,10 @@ and finished, restarts, last termination, requests and limits, QoS and the kubel
 / Kyuubi labels. Logs (``l``): the selected container's log, followed, in a bounded
 buffer (``o`` next container, ``p`` previous instance). Events (``e``): as ``kubectl
 describe pod`` lists them. All cluster text is shown as plain text, never markup.
+
+A log follower or an events read that fails in a way it does not expect says so (the
+log's title, the events pane), logs the traceback and starts over after a backoff
+(``sources/supervise.py``).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from kubetui.model.terminations import ContainerReport, container_terminations
 from kubetui.sources.kube_client import KubeClient, KubeError
 from kubetui.sources.pod_events import event_age, event_source, fetch_pod_events
 from kubetui.sources.pod_logs import LogStream
+from kubetui.sources.supervise import Backoff, log_failure
 from kubetui.ui.action_runner import WriteActions
 from kubetui.ui.data import DashboardData
 from kubetui.ui.keymap import POD_ACTION_BINDINGS
@@ -242,6 +247,9 @@ class PodDetailScreen(WriteActions, Screen):
         self.log_container = self._default_container(pod)
         self.previous = False
         self._stream: LogStream | None = None
+        #: Delays before a failed log follower or events read starts over.
+        self._log_backoff = Backoff()
+        self._events_backoff = Backoff()
 
     def selected(self) -> tuple[Pod | None, Engine | None]:
         """The write keys act on this pod (its engine for a kill)."""
@@ -342,10 +350,24 @@ class PodDetailScreen(WriteActions, Screen):
         except KubeError as exc:
             if not worker.is_cancelled:
                 self.app.call_from_thread(self._append_log, stream, [f"[kubetui] {exc}"])
+        except Exception as exc:  # anything else: shown, logged, and the follower restarts
+            if not worker.is_cancelled:
+                delay = self._log_backoff.step()
+                cause = log_failure("pod log", exc, delay)
+                self.app.call_from_thread(self._log_failed, stream, cause, delay)
 
     def _append_log(self, stream: LogStream, lines: list[str]) -> None:
         if stream is self._stream:
             self.query_one(Log).write_lines(lines)
+
+    def _log_failed(self, stream: LogStream, cause: str, delay: float) -> None:
+        """The follower failed: say so in the title; after ``delay`` it starts over as when
+        the tab was opened (the tail again, then following), unless another stream has
+        replaced it meanwhile."""
+        if stream is not self._stream:
+            return
+        self._log_title(f"error: {cause}; restarting in {delay:.1f} s")
+        self.set_timer(delay, lambda: self._start_log() if stream is self._stream else None)
 
     def action_next_container(self) -> None:
         if self.containers:
@@ -376,6 +398,11 @@ class PodDetailScreen(WriteActions, Screen):
         except KubeError as exc:
             self.app.call_from_thread(self._show_events, Content(f"Events cannot be read: {exc}"))
             return
+        except Exception as exc:  # anything else: shown, logged, and read again
+            delay = self._events_backoff.step()
+            cause = log_failure("pod events", exc, delay)
+            self.app.call_from_thread(self._events_failed, cause, delay)
+            return
         now = self.data.now()
         if not events:
             body = Content("Events: <none> (events expire after an hour by default)")
@@ -396,3 +423,8 @@ class PodDetailScreen(WriteActions, Screen):
 
     def _show_events(self, body: Content) -> None:
         self.query_one("#detail-events-body", Static).update(body)
+
+    def _events_failed(self, cause: str, delay: float) -> None:
+        text = f"Events: error: {cause}; reading them again in {delay:.1f} s"
+        self._show_events(Content.styled(text, "$sev-critical"))
+        self.set_timer(delay, self._load_events)
