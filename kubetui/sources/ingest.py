@@ -119,8 +119,10 @@ class Ingest:
     ) -> None:
         assert self._post is not None
         with self._lock:
-            if self._stopping:
-                return
+            if self._stopping or any(
+                r.resource is resource and r.namespace == namespace for r in self.reflectors
+            ):
+                return  # a fallback run again after it failed half-way
             batcher = Batcher(resource.kind, self._post, self._lock, interval=self.batch_interval)
             self._batchers.append(batcher)
             reflector = Reflector(
@@ -168,4 +170,3 @@ class Ingest:
             self._post(ChangeBatch(kind="Pod", sync=sync))
         for namespace in names:
             self._add(PODS, namespace)
-        self._synced()

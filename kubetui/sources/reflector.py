@@ -377,6 +377,7 @@ class Reflector(threading.Thread):
                     error = exc if isinstance(exc, KubeError) else KubeError(f"LIST: {exc}")
                     if error.status == 403 and self._on_forbidden and not self._synced:
                         self._on_forbidden(error)
+                        self._first_list_done()
                         return
                     self._failed(error)
                     self._first_list_done()

@@ -17,7 +17,7 @@ from kubetui.model.records import Node, Pod
 from kubetui.model.store import ChangeBatch, ClusterState, SyncState
 from kubetui.sim.runner import RunningSim
 from kubetui.sources.ingest import Ingest
-from kubetui.sources.kube_client import KubeClient
+from kubetui.sources.kube_client import KubeClient, status_error
 
 
 class Fed:
@@ -117,3 +117,21 @@ def watches(sim: RunningSim, path: str = "/api/v1/pods") -> list[dict[str, str]]
         if r.method == "GET" and r.path == path and "watch=true" in r.query:
             out.append(dict(pair.split("=", 1) for pair in r.query.split("&")))
     return out
+
+
+class ClusterScopeRefused(KubeClient):
+    """The sim's RBAC cannot refuse only the cluster scope; this client makes the server's
+    answer to ``/api/v1/pods`` a 403, everything else goes to the sim."""
+
+    __slots__ = ()
+
+    def open(self, path: str, *args: Any, **kwargs: Any) -> Any:
+        if path == "/api/v1/pods":
+            body = (
+                b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+                b'"message":"pods is forbidden: User \\"jane\\" cannot list resource '
+                b'\\"pods\\" in API group \\"\\" at the cluster scope","reason":"Forbidden",'
+                b'"details":{"kind":"pods"},"code":403}'
+            )
+            raise status_error(403, body, self)
+        return super().open(path, *args, **kwargs)

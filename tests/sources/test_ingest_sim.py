@@ -16,10 +16,11 @@ import pytest
 from kubetui.sim import tls
 from kubetui.sim.runner import RunningSim, running_sim
 from kubetui.sim.state import SimState
-from kubetui.sources.kube_client import KubeClient, KubeError, connect, status_error
+from kubetui.sources.kube_client import KubeClient, KubeError, connect
 from tests.sim.conftest import FAST, TinyScenario
 from tests.sim.conftest import pod as pod_dict
 from tests.sources.ingest_support import (
+    ClusterScopeRefused,
     Fed,
     describe_diff,
     in_sync,
@@ -195,24 +196,6 @@ def test_a_forbidden_namespace_is_named_and_the_rest_works(
             assert {p.metadata.namespace for p in fed.store.pods.values()} == {"spark-bob"}
             fed.wait_for(lambda: freezes, "gc.freeze() after the first LISTs, refusal included")
             assert freezes == [1]
-
-
-class ClusterScopeRefused(KubeClient):
-    """The sim's RBAC cannot refuse only the cluster scope; this client makes the server's
-    answer to ``/api/v1/pods`` a 403, everything else goes to the sim."""
-
-    __slots__ = ()
-
-    def open(self, path: str, *args: Any, **kwargs: Any) -> Any:
-        if path == "/api/v1/pods":
-            body = (
-                b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
-                b'"message":"pods is forbidden: User \\"jane\\" cannot list resource '
-                b'\\"pods\\" in API group \\"\\" at the cluster scope","reason":"Forbidden",'
-                b'"details":{"kind":"pods"},"code":403}'
-            )
-            raise status_error(403, body, self)
-        return super().open(path, *args, **kwargs)
 
 
 def test_pods_refused_cluster_wide_fall_back_to_namespaces(sim: RunningSim) -> None:

@@ -29,7 +29,7 @@ from kubetui.sources.supervise import Backoff
 from tests.sim.conftest import FAST, TinyScenario
 from tests.sim.conftest import pod as pod_dict
 from tests.sources.faults import Fault
-from tests.sources.ingest_support import Fed, describe_diff, in_sync
+from tests.sources.ingest_support import ClusterScopeRefused, Fed, describe_diff, in_sync
 
 PASSWORD_ENV = "KUBETUI_TEST_KYUUBI_PASSWORD"
 
@@ -143,6 +143,38 @@ def test_a_fault_posting_the_snapshot(tiny: RunningSim, caplog: pytest.LogCaptur
     with fed:
         synced(fed, tiny)
         assert recovered(pod_syncs(fed), fault, stale=False)
+    logged(caplog, fault)
+
+
+def test_a_fault_in_the_namespace_fallback(
+    tiny: RunningSim, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pods refused cluster-wide: the fallback to the namespaces fails half-way (after
+    starting the first one's watch); it runs again and watches each namespace once."""
+    real = kube_of(tiny)
+    kube = ClusterScopeRefused(real.api, real.context, real.server, real.namespace, real.user)
+    fed = Fed(kube)
+    fault = Fault(
+        fed.ingest._add,
+        "the namespace fallback",
+        when=lambda _, namespace, **kw: namespace == "spark",
+    )
+    monkeypatch.setattr(fed.ingest, "_add", fault)
+    with fed:
+        fed.wait_for(
+            lambda: (
+                in_sync(fed, tiny)
+                and fed.last("pods/spark") is not None
+                and fed.last("pods/spark").phase == "live"
+            ),
+            "the per-namespace sync",
+        )
+        phases = [(s.phase, s.message) for s in pod_syncs(fed) if s.phase != "listing"]
+        assert [p for p, _ in phases] == ["forbidden", "error", "forbidden"]
+        assert phases[1][1] == fault.cause
+        sources = sorted(r.source for r in fed.ingest.reflectors)
+        assert sources == ["nodes", "pods", "pods/default", "pods/spark"]
+        assert fed.ingest.synced_after is not None  # every first LIST counted once
     logged(caplog, fault)
 
 
