@@ -273,6 +273,11 @@ CONNECTION_POOL_SIZE = 64
 def _configuration() -> client.Configuration:
     configuration = client.Configuration()
     configuration.connection_pool_maxsize = CONNECTION_POOL_SIZE
+    # No silent urllib3 retries (its default is 3): a hung server made every request
+    # wait four timeouts while the header still said "live", and a repeated DELETE is
+    # not the caller's choice. Retrying is the caller's: the reflectors' backoff, the
+    # operator's next key press. (Found by tests/e2e/test_faults_live.py's frozen proxy.)
+    configuration.retries = False
     return configuration
 
 

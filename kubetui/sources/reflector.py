@@ -72,7 +72,8 @@ VERY_SHORT_WATCH: Final = 1.0
 
 #: Read timeout of a watch: longer than kube-apiserver's ~60 s bookmark heartbeat
 #: (cacher bookmarkFrequency) so an idle watch never trips it, short enough to notice a
-#: dead connection. A timeout is handled like the server closing the watch.
+#: dead connection. A timeout means the connection is dead (a live one carries at least
+#: the bookmarks): the source says "reconnecting" at once and "stale" STALE_AFTER later.
 WATCH_READ_TIMEOUT: Final = 90.0
 CONNECT_TIMEOUT: Final = 10.0
 #: "reconnecting" turns "stale" after this long without a working watch.
@@ -556,6 +557,16 @@ class Reflector(threading.Thread):
             self._set_phase("live", items=self._count)
         try:
             events, outcome = self._read_events(response)
+        except WatchTimedOut:
+            if self.stopping:
+                raise Stopped from None
+            self._failed(
+                KubeError(
+                    f"watch of {self.source}: nothing from the server for "
+                    f"{WATCH_READ_TIMEOUT:.0f} s, not even a bookmark; reconnecting"
+                )
+            )
+            return _FAILED
         finally:
             with self._response_lock:
                 self._response = None
@@ -612,13 +623,20 @@ _FAILED: Final = object()
 _READ_SIZE: Final = 1 << 16
 
 
+class WatchTimedOut(Exception):
+    """A watch stream sent nothing for WATCH_READ_TIMEOUT: the connection is dead."""
+
+
 def _lines(response: Any) -> Iterator[bytes]:
-    """The body's lines as they arrive. A read timeout, a reset connection or a
-    truncated chunk ends the stream like a server close (the caller re-watches)."""
+    """The body's lines as they arrive. A reset connection or a truncated chunk ends the
+    stream like a server close (the caller re-watches); a read timeout raises
+    WatchTimedOut."""
     buffer = b""
     while True:
         try:
             data = response.read1(_READ_SIZE)
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
+            raise WatchTimedOut from None
         except (urllib3.exceptions.HTTPError, OSError, ValueError):
             return
         if not data:

@@ -14,6 +14,7 @@ deadline's margin).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -85,7 +86,7 @@ def _established(plane: ControlPlane) -> bool:
     )
     return any(
         c["type"] == "Established" and c["status"] == "True"
-        for c in crd.get("status", {}).get("conditions", [])
+        for c in (crd.get("status") or {}).get("conditions") or []
     )
 
 
@@ -137,12 +138,14 @@ def start_hot_writer(plane: ControlPlane) -> threading.Event:
                 (f"{WIDGETS}/widget-hot", {"spec": {"size": tick}}),
                 (f"{SECRETS}/secret-hot", {"stringData": {"token": f"t{tick}"}}),
             ):
-                plane.request(
-                    "PATCH",
-                    f"{path}?fieldManager={HOT_WRITER}",
-                    body,
-                    content_type="application/merge-patch+json",
-                )
+                # a fault test may have kube-apiserver down for a moment: the loop goes on
+                with contextlib.suppress(ApiError, OSError):
+                    plane.request(
+                        "PATCH",
+                        f"{path}?fieldManager={HOT_WRITER}",
+                        body,
+                        content_type="application/merge-patch+json",
+                    )
 
     threading.Thread(target=rewrite, name="hot-writer", daemon=True).start()
     return stop
