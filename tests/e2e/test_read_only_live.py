@@ -1,0 +1,162 @@
+"""Read-only, proved at the server: a read-only dashboard on the real control plane whose
+operator presses every key on every view (write keys and their confirmations included)
+and runs every palette command, and ``kubetui cleanup --read-only`` at both argument
+positions, send zero write verbs: counted in kube-apiserver's own audit log, where
+kubetui's requests carry its User-Agent."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import incidents
+from control_plane import ControlPlane
+
+from kubetui.config import Settings
+from kubetui.sources.kube_client import USER_AGENT, connect
+from kubetui.ui.cli import dashboard_app
+from tests.ui.conftest import settle
+
+WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
+NAMESPACES = ["spark-alice", "etl", "ops"]
+#: every key of the dashboard's bindings (kubetui/ui/keymap.py, the views, tables and
+#: screens), each followed by the keys that would confirm whatever it opened
+VIEW_KEYS = [
+    "down",
+    "down",
+    "up",
+    "pagedown",
+    "pageup",
+    "end",
+    "home",
+    "j",
+    "k",
+    "g",
+    "G",
+    "s",
+    "s",
+    "n",
+    "escape",
+    "slash",
+    "a",
+    "escape",
+    "escape",
+    "ctrl+d",
+    "y",
+    "enter",
+    "escape",
+    "D",
+    "y",
+    "escape",
+    "r",
+    "y",
+    "escape",
+    "K",
+    "y",
+    "escape",
+    "c",
+    "e",
+    "y",
+    "escape",
+    "escape",
+    "question_mark",
+    "escape",
+    "right",
+    "left",
+    "tab",
+    "shift+tab",
+]
+DETAIL_KEYS = ["c", "l", "o", "p", "e", "ctrl+d", "y", "D", "y", "r", "y", "K", "y", "escape"]
+
+
+def kubetui_writes(plane: ControlPlane, since: int) -> tuple[int, list[str]]:
+    """(kubetui's requests, its write requests) in the audit log after ``since``."""
+    ours = [
+        e
+        for e in plane.audit_events()[since:]
+        if e.get("userAgent") == USER_AGENT
+        and e.get("stage") in ("ResponseComplete", "ResponseStarted")
+    ]
+    writes = [f"{e['verb']} {e['requestURI']}" for e in ours if e["verb"] in WRITE_VERBS]
+    return len(ours), writes
+
+
+async def test_read_only_dashboard_sends_no_write(
+    control_plane: ControlPlane, built: incidents.Incidents
+) -> None:
+    since = len(control_plane.audit_events())
+    kube = connect(str(control_plane.kubeconfig("admin")))
+    app = dashboard_app(
+        kube,
+        NAMESPACES,
+        server_label="e2e",
+        clock=lambda: built.judge_at,
+        settings=Settings(read_only=True),
+    )
+    pressed = commands = 0
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        for view in "12345":
+            await pilot.press(view)
+            for key in VIEW_KEYS:
+                await pilot.press(key)
+                pressed += 1
+            await pilot.press(view, "home", "enter")  # the detail screen of the first row
+            for key in DETAIL_KEYS:
+                await pilot.press(key)
+                pressed += 1
+            await pilot.press("escape", "escape")
+        for command in list(app.get_system_commands(app.screen)):
+            if command.title == "quit":
+                continue
+            command.callback()
+            commands += 1
+            await pilot.pause()
+            await pilot.press("y", "escape", "escape")
+        await pilot.pause(1.0)
+    requests, writes = kubetui_writes(control_plane, since)
+    print(
+        f"\nread-only dashboard: {pressed} keys, {commands} palette commands, "
+        f"{requests} requests at the server, {len(writes)} writes"
+    )
+    assert requests > 0 and commands > 10
+    assert writes == []
+
+
+def test_read_only_cleanup_at_both_positions_sends_no_write(
+    control_plane: ControlPlane, built: incidents.Incidents, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "XDG_STATE_HOME": str(tmp_path / "s"),
+        "XDG_CONFIG_HOME": str(tmp_path / "c"),
+    }
+    env.pop("KUBECONFIG", None)
+    kubeconfig = ["--kubeconfig", str(control_plane.kubeconfig("admin"))]
+    rest = [
+        "--zombies",
+        "--orphaned",
+        "--stuck-terminating",
+        "--dry-run",
+        "-n",
+        ",".join(NAMESPACES),
+    ]
+    for argv in (
+        ["--read-only", *kubeconfig, "cleanup", *rest],
+        [*kubeconfig, "cleanup", "--read-only", *rest],
+    ):
+        since = len(control_plane.audit_events())
+        result = subprocess.run(
+            [sys.executable, "-m", "kubetui", *argv, "--now", built.judge_at.isoformat()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+        assert result.returncode == 1, result.stderr  # pods selected, nothing sent
+        assert "ops-orphan" in result.stdout and "alice-old-exec-1" in result.stdout
+        requests, writes = kubetui_writes(control_plane, since)
+        assert requests > 0 and writes == [], argv
