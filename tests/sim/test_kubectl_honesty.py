@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -94,7 +95,8 @@ def test_delete_dry_run_server_leaves_the_pod(sim: RunningSim, kubectl: Kubectl)
     before = sim.state.get("pods", "default", "web-0")
     rv = sim.state.resource_version
     out = kubectl.run("delete", "pod", "web-0", "--dry-run=server").stdout
-    assert 'pod "web-0" deleted (server dry run)' in out
+    # kubectl 1.37 names the namespace ("deleted from default namespace"), older ones not
+    assert re.search(r'pod "web-0" deleted( from default namespace)? \(server dry run\)', out)
     assert sim.state.get("pods", "default", "web-0") == before
     assert sim.state.resource_version == rv
     assert [r.method for r in sim.request_log].count("DELETE") == 1
