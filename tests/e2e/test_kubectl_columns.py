@@ -56,12 +56,14 @@ def _write(plane: ControlPlane, case: PodCase) -> str | None:
     return None
 
 
-def _table(plane: ControlPlane) -> Iterator[tuple[list, dict, datetime]]:
+def _table(
+    plane: ControlPlane, collection: str = f"/api/v1/namespaces/{NAMESPACE}/pods"
+) -> Iterator[tuple[list, dict, datetime]]:
     """(cells, object, server time) of every row, page by page."""
     token = ""
     while True:
         query = "includeObject=Object&limit=400" + (f"&continue={token}" if token else "")
-        request_path = f"/api/v1/namespaces/{NAMESPACE}/pods?{query}"
+        request_path = f"{collection}?{query}"
         page, now = _get_with_date(plane, request_path)
         for row in page["rows"]:
             yield row["cells"], row["object"], now
@@ -112,12 +114,13 @@ def written(control_plane: ControlPlane) -> Iterator[dict[str, str]]:
             pass
 
 
-def test_columns_equal_the_real_servers_table(
-    control_plane: ControlPlane, written: dict[str, str], capsys: pytest.CaptureFixture[str]
-) -> None:
+def _compare(
+    rows: Iterator[tuple[list, dict, datetime]],
+) -> tuple[int, int, list[tuple[str, list[str], list[str]]], Counter[str]]:
+    """(compared, equal, differences, server STATUS counts) over Table rows."""
     compared, equal, differences = 0, 0, []
     statuses: Counter[str] = Counter()
-    for cells, obj, now in _table(control_plane):
+    for cells, obj, now in rows:
         pod, notes = decode_json_item(json.dumps(obj).encode(), Pod)
         assert pod is not None, notes
         server = [str(c) for c in cells[:4]]
@@ -133,6 +136,13 @@ def test_columns_equal_the_real_servers_table(
             equal += 1
         else:
             differences.append((obj["metadata"]["name"], server, ours[0]))
+    return compared, equal, differences, statuses
+
+
+def test_columns_equal_the_real_servers_table(
+    control_plane: ControlPlane, written: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    compared, equal, differences, statuses = _compare(_table(control_plane))
     with capsys.disabled():
         print(
             f"\nkubectl columns vs kube-apiserver Table: {compared} compared, {equal} equal, "
@@ -146,3 +156,14 @@ def test_columns_equal_the_real_servers_table(
     assert not differences, "\n".join(
         f"{n}: server {s} kubetui {o}" for n, s, o in differences[:20]
     )
+
+
+def test_columns_of_every_pod_in_the_e2e_cluster(
+    control_plane: ControlPlane, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The incidents and whatever else the e2e tests made, kwok-driven pods included."""
+    compared, equal, differences, _ = _compare(_table(control_plane, "/api/v1/pods"))
+    with capsys.disabled():
+        print(f"\nkubectl columns, whole e2e cluster: {compared} compared, {equal} equal")
+    assert compared >= 10
+    assert not differences, "\n".join(f"{n}: server {s} kubetui {o}" for n, s, o in differences)
