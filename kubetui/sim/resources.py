@@ -317,6 +317,30 @@ RESOURCES: tuple[ResourceDef, ...] = (
         },
     ),
     ResourceDef(
+        "daemonsets",
+        "daemonset",
+        "DaemonSet",
+        "apps",
+        "v1",
+        True,
+        short_names=("ds",),
+        categories=("all",),
+        subresources=(Subresource("status", "DaemonSet", ("get", "patch", "update")),),
+        empty_body={
+            "spec": {
+                "selector": None,
+                "template": {"metadata": {}, "spec": {"containers": None}},
+                "updateStrategy": {},
+            },
+            "status": {
+                "currentNumberScheduled": 0,
+                "numberMisscheduled": 0,
+                "desiredNumberScheduled": 0,
+                "numberReady": 0,
+            },
+        },
+    ),
+    ResourceDef(
         "jobs",
         "job",
         "Job",

@@ -23,9 +23,17 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import msgspec
 
-from kubetui.sim import resources, tables, wire_logs, wire_metrics, wire_patch, wire_status
+from kubetui.sim import (
+    registry,
+    resources,
+    tables,
+    wire_logs,
+    wire_metrics,
+    wire_patch,
+    wire_status,
+)
 from kubetui.sim.resources import BY_PATH, ResourceDef, url_name
-from kubetui.sim.state import Entry, SimState
+from kubetui.sim.state import Entry, SimState, rfc3339
 from kubetui.sim.wire_list import (
     ListOptions,
     Query,
@@ -39,15 +47,21 @@ from kubetui.sim.wire_media import Target, negotiate
 from kubetui.sim.wire_watch import WatchSettings, error_event, open_watch, serve_watch
 
 JSON = "application/json"
-#: what /version reports: a 1.32 server, the release whose WatchList gate is on
+#: what /version reports: the kube-apiserver the sim is judged against
+#: (tests/e2e/test_sim_conformance.py), v1.37.2 built from source by
+#: scripts/control-plane/build.py, hence no commit or build date
 VERSION_INFO = {
     "major": "1",
-    "minor": "32",
-    "gitVersion": "v1.32.4",
-    "gitCommit": "59526cd4867447956156ae3a602fcbac10a2c335",
+    "minor": "37",
+    "emulationMajor": "1",
+    "emulationMinor": "37",
+    "minCompatibilityMajor": "1",
+    "minCompatibilityMinor": "36",
+    "gitVersion": "v1.37.2",
+    "gitCommit": "$Format:%H$",
     "gitTreeState": "clean",
-    "buildDate": "2025-04-22T16:02:27Z",
-    "goVersion": "go1.23.6",
+    "buildDate": "1970-01-01T00:00:00Z",
+    "goVersion": "go1.26.8",
     "compiler": "gc",
     "platform": "linux/amd64",
 }
@@ -65,7 +79,7 @@ class LoggedRequest(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
     watch: WatchSettings = field(default_factory=WatchSettings)
-    #: the WatchList feature gate (on in 1.32): sendInitialEvents accepted, legacy
+    #: the WatchList feature gate (on since 1.32): sendInitialEvents accepted, legacy
     #: ""/"0" watches defaulted to watch-lists
     watch_list: bool = True
 
@@ -513,13 +527,25 @@ class SimApi:
         except msgspec.DecodeError as err:
             raise wire_status.bad_request(f"the object provided is unrecognized ({err})") from None
 
-    def _dry_run(self, ex: Exchange) -> bool:
+    def _dry_run(self, ex: Exchange, options: str = "CreateOptions") -> bool:
+        """``dryRun`` of the query, checked as ``ValidateCreateOptions`` (and its Patch
+        and Update twins) do before anything else: 422 naming the options kind."""
         values = ex.query.get("dryRun") or []
-        for value in values:
-            if value != "All":
-                raise wire_status.bad_request(
-                    f'dryRun: Unsupported value: "{value}": supported values: "All"'
-                )
+        bad = [value for value in values if value != "All"]
+        if bad:
+            listed = ",".join(f'"{value}"' for value in values)
+            raise wire_status.invalid(
+                "meta.k8s.io",
+                options,
+                "",
+                [
+                    {
+                        "reason": "FieldValueNotSupported",
+                        "message": f'Unsupported value: [{listed}]: supported values: "All"',
+                        "field": "dryRun",
+                    }
+                ],
+            )
         return bool(values)
 
     def _entry(self, route: _Route) -> Entry:
@@ -530,8 +556,12 @@ class SimApi:
             raise wire_status.not_found(rdef.group, rdef.plural, route.name or "")
         return entry
 
+    def _manager(self, ex: Exchange) -> str:
+        return registry.field_manager(first(ex.query, "fieldManager"), ex.header("User-Agent"))
+
     def _create(self, ex: Exchange, route: _Route) -> None:
         rdef = route.rdef
+        dry_run = self._dry_run(ex, "CreateOptions")
         obj = self._decode_body(ex)
         if not isinstance(obj, dict):
             raise wire_status.bad_request("the object provided is unrecognized")
@@ -545,9 +575,17 @@ class SimApi:
             meta["namespace"] = route.namespace
             if self.state.get_entry("namespaces", None, route.namespace or "") is None:
                 raise wire_status.not_found("", "namespaces", route.namespace or "")
-        if self._dry_run(ex):
+        now = self.state.clock.now()
+        obj = registry.prepare_create(
+            rdef, obj, manager=self._manager(ex), now=now, suffix=self.state.name_suffix
+        )
+        meta = obj["metadata"]
+        if dry_run:
             if self.state.get_entry(rdef.plural, route.namespace, meta.get("name", "")) is not None:
                 raise wire_status.already_exists(rdef.group, rdef.plural, meta.get("name", ""))
+            # a dry-run create is stamped like a real one (uid, creationTimestamp), unstored
+            meta.setdefault("uid", self.state.new_uid())
+            meta.setdefault("creationTimestamp", rfc3339(now))
             _respond_unstored(ex, 201, rdef, obj)
             return
         created = self.state.create(rdef.plural, obj)
@@ -555,6 +593,7 @@ class SimApi:
 
     def _update(self, ex: Exchange, route: _Route) -> None:
         rdef = route.rdef
+        self._dry_run(ex, "UpdateOptions")
         obj = self._decode_body(ex)
         current = self._entry(route).obj()
         if not isinstance(obj, dict):
@@ -573,12 +612,33 @@ class SimApi:
             new["status"] = obj.get("status", {})
         else:
             new = {**obj, "metadata": _route_meta(obj, route)}
-        self._write(ex, rdef, new)
+        self._write(ex, route, current, new)
 
     def _patch(self, ex: Exchange, route: _Route) -> None:
         rdef = route.rdef
+        self._dry_run(ex, "PatchOptions")
         patch = self._decode_body(ex)
         current = self._entry(route).obj()
+        media = (ex.header("Content-Type") or "").split(";")[0].strip().lower()
+        if media == wire_patch.APPLY and not first(ex.query, "fieldManager"):
+            # handlers/patch.go: validation of PatchOptions comes before the patch type
+            raise wire_status.ApiError(
+                422,
+                "Invalid",
+                'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is '
+                "required for apply patch",
+                {
+                    "group": "meta.k8s.io",
+                    "kind": "PatchOptions",
+                    "causes": [
+                        {
+                            "reason": "FieldValueRequired",
+                            "message": "Required value: is required for apply patch",
+                            "field": "fieldManager",
+                        }
+                    ],
+                },
+            )
         patched = wire_patch.apply_patch(
             current, ex.header("Content-Type") or "", patch, rdef.group != "kubero.dev"
         )
@@ -587,10 +647,30 @@ class SimApi:
         if route.sub == "status":
             patched = {**current, "status": patched.get("status", {})}
         patched["metadata"] = _route_meta(patched, route)
-        self._write(ex, rdef, patched)
+        self._write(ex, route, current, patched)
 
-    def _write(self, ex: Exchange, rdef: ResourceDef, obj: dict[str, Any]) -> None:
-        if self._dry_run(ex):
+    def _write(
+        self, ex: Exchange, route: _Route, current: dict[str, Any], obj: dict[str, Any]
+    ) -> None:
+        rdef = route.rdef
+        if route.sub is None and any(s.name == "status" for s in rdef.subresources):
+            # a strategy's PrepareForUpdate: the main resource never writes status
+            if "status" in current:
+                obj["status"] = current["status"]
+            else:
+                obj.pop("status", None)
+        obj = registry.prepare_update(
+            rdef,
+            current,
+            obj,
+            manager=self._manager(ex),
+            now=self.state.clock.now(),
+            subresource=route.sub,
+        )
+        if registry.unchanged(current, obj):
+            ex.respond(200, tables.with_type_meta(rdef, _json(current)))
+            return
+        if ex.query.get("dryRun"):
             _respond_unstored(ex, 200, rdef, obj)
             return
         stored = self.state.replace(rdef.plural, obj)

@@ -295,6 +295,11 @@ class SimState:
         with self._lock:
             return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
+    def name_suffix(self) -> str:
+        """Five characters of apimachinery's ``rand.String`` alphabet (generated names)."""
+        with self._lock:
+            return "".join(self._rng.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+
     def _store(self, resource: str) -> _Store:
         lookup(resource)
         return self._stores[resource]
@@ -311,7 +316,8 @@ class SimState:
             meta.pop("namespace", None)
         name = meta.get("name")
         if not name and meta.get("generateName"):
-            name = meta["generateName"] + self._rng.getrandbits(32).to_bytes(4).hex()[:5]
+            # names.SimpleNameGenerator: five characters of rand.String's alphabet
+            name = meta["generateName"] + self.name_suffix()
             meta["name"] = name
         if not name:
             raise ValueError("metadata.name is required")

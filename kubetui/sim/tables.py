@@ -5,7 +5,8 @@ hides priority-1 columns unless ``-o wide``. Columns and cells follow kubernetes
 kubernetes ``pkg/printers/internalversion/printers.go`` (master, 2026-07): pods through
 ``kubetui.model.pod_status.pod_columns`` (a branch-for-branch port of ``printPod``),
 events per ``printEvent``, nodes per ``printNode``, the workload kinds per their printers
-(Containers/Images/Selector wide columns), and the CRD default (Name, Age). Row objects
+(Containers/Images/Selector wide columns; ``printDaemonSet`` for DaemonSets), and the
+CRD default (Name, Age). Row objects
 follow ``pkg/endpoints/handlers/response.go`` ``asTable`` (kubernetes/apiserver@v0.33.0):
 PartialObjectMetadata by default, the full object for ``includeObject=Object``, null for
 ``None``. The metadata is copied as raw JSON bytes, never decoded.
@@ -31,9 +32,22 @@ Cells = list[Any]
 
 INCLUDE_OBJECT = ("Metadata", "Object", "None")
 
-_NAME_DOC = "Name must be unique within a namespace."
+#: descriptions are the k8s.io/api field docs kube-apiserver v1.37 serves (the e2e control
+#: plane's Tables), so the columnDefinitions compare equal
+_NAME_DOC = (
+    "Name must be unique within a namespace. Is required when creating resources, although "
+    "some resources may allow a client to request the generation of an appropriate name "
+    "automatically. Name is primarily intended for creation idempotence and configuration "
+    "definition. Cannot be updated. More info: "
+    "https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
+)
 _AGE_DOC = (
-    "CreationTimestamp is a timestamp representing the server time when this object was created."
+    "CreationTimestamp is a timestamp representing the server time when this object was "
+    "created. It is not guaranteed to be set in happens-before order across separate "
+    "operations. Clients may not set this value. It is represented in RFC3339 form and is in "
+    "UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: "
+    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md"
+    "#metadata"
 )
 
 
@@ -62,17 +76,40 @@ COLUMNS: dict[str, list[Obj]] = {
             "the last container in this pod has restarted.",
         ),
         _AGE,
-        _col("IP", priority=1, doc="podIP address allocated to the pod."),
-        _col("Node", priority=1, doc="NodeName indicates in which node this pod is scheduled."),
+        _col(
+            "IP",
+            priority=1,
+            doc="podIP address allocated to the pod. Routable at least within the cluster. "
+            "Empty if not yet allocated.",
+        ),
+        _col(
+            "Node",
+            priority=1,
+            doc="NodeName indicates in which node this pod is scheduled. If empty, this pod is "
+            "a candidate for scheduling by the scheduler defined in schedulerName. Once this "
+            "field is set, the kubelet for this node becomes responsible for the lifecycle of "
+            "this pod. This field should not be used to express a desire for the pod to be "
+            "scheduled on a specific node. "
+            "https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename",
+        ),
         _col(
             "Nominated Node",
             priority=1,
-            doc="nominatedNodeName is set when this pod preempts other pods on the node.",
+            doc="nominatedNodeName is set only when this pod preempts other pods on the node, "
+            "but it cannot be scheduled right away as preemption victims receive their "
+            "graceful termination periods. This field does not guarantee that the pod will be "
+            "scheduled on this node. Scheduler may decide to place the pod elsewhere if other "
+            "nodes become available sooner. Scheduler may also decide to give the resources on "
+            "this node to a higher priority pod that is created after preemption. As a result, "
+            "this field may be different than PodSpec.nodeName when the pod is scheduled.",
         ),
         _col(
             "Readiness Gates",
             priority=1,
-            doc="If specified, all readiness gates will be evaluated for pod readiness.",
+            doc="If specified, all readiness gates will be evaluated for pod readiness. A pod "
+            "is ready when all its containers are ready AND all conditions specified in the "
+            'readiness gates have status equal to "True" More info: '
+            "https://git.k8s.io/enhancements/keps/sig-network/580-pod-readiness-gates",
         ),
     ],
     "events": [
@@ -153,6 +190,58 @@ COLUMNS: dict[str, list[Obj]] = {
         _col("Ready", doc="Number of the pod with ready state"),
         _AGE,
         *_TEMPLATE_WIDE,
+    ],
+    "daemonsets": [
+        _NAME,
+        _col(
+            "Desired",
+            "integer",
+            doc="The total number of nodes that should be running the daemon pod (including "
+            "nodes correctly running the daemon pod). More info: "
+            "https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/",
+        ),
+        _col(
+            "Current",
+            "integer",
+            doc="The number of nodes that are running at least 1 daemon pod and are supposed "
+            "to run the daemon pod. More info: "
+            "https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/",
+        ),
+        _col(
+            "Ready",
+            "integer",
+            doc="numberReady is the number of nodes that should be running the daemon pod and "
+            "have one or more of the daemon pod running with a Ready Condition.",
+        ),
+        _col(
+            "Up-to-date",
+            "integer",
+            doc="The total number of nodes that are running updated daemon pod",
+        ),
+        _col(
+            "Available",
+            "integer",
+            doc="The number of nodes that should be running the daemon pod and have one or "
+            "more of the daemon pod running and available (ready for at least "
+            "spec.minReadySeconds)",
+        ),
+        _col(
+            "Node Selector",
+            doc="NodeSelector is a selector which must be true for the pod to fit on a node. "
+            "Selector which must match a node's labels for the pod to be scheduled on that "
+            "node. More info: "
+            "https://kubernetes.io/docs/concepts/configuration/assign-pod-node/",
+        ),
+        _AGE,
+        *_TEMPLATE_WIDE,
+        _col(
+            "Selector",
+            priority=1,
+            doc="A label query over pods that are managed by the daemon set. Must match in "
+            "order to be controlled. It must match the pod template's labels. More info: "
+            "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/"
+            "#label-selectors",
+        ),
     ],
     "jobs": [
         _NAME,
@@ -405,6 +494,24 @@ def _statefulset_cells(obj: Obj, now: datetime) -> Cells:
     ]
 
 
+def _daemonset_cells(obj: Obj, now: datetime) -> Cells:
+    """printDaemonSet: the five counts, the template's node selector, the wide columns."""
+    spec, status = _spec_status(obj)
+    selector = ((spec.get("template") or {}).get("spec") or {}).get("nodeSelector") or {}
+    return [
+        _meta(obj).get("name", ""),
+        int(status.get("desiredNumberScheduled") or 0),
+        int(status.get("currentNumberScheduled") or 0),
+        int(status.get("numberReady") or 0),
+        int(status.get("updatedNumberScheduled") or 0),
+        int(status.get("numberAvailable") or 0),
+        ",".join(f"{k}={v}" for k, v in sorted(selector.items())) or "<none>",
+        _age(obj, now),
+        *_template_cells(obj),
+        format_selector(spec.get("selector")),
+    ]
+
+
 def _job_cells(obj: Obj, now: datetime) -> Cells:
     spec, status = _spec_status(obj)
     state = "Running"
@@ -454,6 +561,7 @@ _PRINTERS: dict[str, Callable[[Obj, datetime], Cells]] = {
     "deployments": _deployment_cells,
     "replicasets": _replicaset_cells,
     "statefulsets": _statefulset_cells,
+    "daemonsets": _daemonset_cells,
     "jobs": _job_cells,
 }
 

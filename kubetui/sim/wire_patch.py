@@ -106,11 +106,7 @@ def json_patch(doc: Any, ops: Any) -> Any:
         try:
             if kind == "test":
                 if _walk(doc, parts) != op.get("value"):
-                    raise wire_status.ApiError(
-                        422,
-                        "Invalid",
-                        "the server rejected our request due to an error in our request",
-                    )
+                    raise _rejected()
                 continue
             if kind in ("move", "copy"):
                 src = _pointer(op.get("from", ""))
@@ -121,13 +117,16 @@ def json_patch(doc: Any, ops: Any) -> Any:
                 continue
             doc = _apply(doc, parts, kind, op.get("value"))
         except (KeyError, IndexError, ValueError, TypeError):
-            raise wire_status.ApiError(
-                422,
-                "Invalid",
-                f"the server rejected our request due to an error in our request: {kind} "
-                f'operation does not apply: doc is missing path: "{op.get("path")}"',
-            ) from None
+            raise _rejected() from None
     return doc
+
+
+def _rejected() -> wire_status.ApiError:
+    """handlers/patch.go: a JSON patch that does not apply is
+    ``NewGenericServerResponse(422, ...)``, whose text hides the patch library's error."""
+    return wire_status.ApiError(
+        422, "Invalid", "the server rejected our request due to an error in our request", {}
+    )
 
 
 def _apply(doc: Any, parts: list[str], kind: str | None, value: Any) -> Any:
@@ -173,4 +172,4 @@ def apply_patch(
         return strategic_merge(obj, patch)
     if media == JSON_PATCH:
         return json_patch(obj, patch)
-    raise wire_status.unsupported_media_type(media)
+    raise wire_status.unsupported_media_type(media, builtin or media != STRATEGIC)

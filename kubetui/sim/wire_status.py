@@ -22,7 +22,10 @@ def status_body(
     code: int | None = None,
     list_meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A Status dict with Go's omitempty rules applied (``metadata`` always present)."""
+    """A Status dict with Go's omitempty rules applied (``metadata`` always present).
+
+    ``details`` is written when given, even empty: ``NewGenericServerResponse`` (the
+    415s and the JSON-patch 422s) sends ``"details": {}``."""
     body: dict[str, Any] = {
         "kind": "Status",
         "apiVersion": "v1",
@@ -33,7 +36,7 @@ def status_body(
         body["message"] = message
     if reason:
         body["reason"] = reason
-    if details:
+    if details is not None:
         body["details"] = {k: v for k, v in details.items() if v not in (None, "", [], 0)}
     if code:
         body["code"] = code
@@ -169,15 +172,25 @@ def not_acceptable(accept: str) -> ApiError:
     )
 
 
-def unsupported_media_type(content_type: str) -> ApiError:
-    """415 of the patch handler for a patch type the resource does not take."""
-    return ApiError(
-        415,
-        "UnsupportedMediaType",
-        f"the body of the request was in an unknown format - accepted media types include: "
-        f"application/json-patch+json, application/merge-patch+json, "
-        f"application/apply-patch+yaml ({content_type})",
-    )
+def unsupported_media_type(content_type: str, builtin: bool = True) -> ApiError:
+    """415 of the patch handler (``NewGenericServerResponse``, so ``details`` is ``{}``):
+    a Content-Type that is no patch type at all gets apimachinery's plain text; a
+    strategic merge patch on a custom resource names the types the resource takes."""
+    if builtin:
+        message = "415: Unsupported Media Type"
+    else:
+        message = (
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json-patch+json, application/merge-patch+json, "
+            f"application/apply-patch+yaml ({content_type})"
+        )
+    return ApiError(415, "UnsupportedMediaType", message, {})
+
+
+def internal(message: str) -> ApiError:
+    """``ErrorToAPIStatus`` of an error that is no APIStatus: 500 with no reason (the
+    watch handler's unparseable resourceVersion)."""
+    return ApiError(500, "", message)
 
 
 def too_large_rv(requested: int, current: int) -> ApiError:

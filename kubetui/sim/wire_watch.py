@@ -4,7 +4,7 @@ Follows kubernetes/apiserver@v0.33.0: ``pkg/endpoints/handlers/watch.go`` (200 +
 flushed before the first event, one JSON event per line, the stream simply ends at the
 deadline), ``handlers/response.go`` (each event object goes through the same Table /
 PartialObjectMetadata conversion as a GET, the Table's column definitions only on the
-first event; the watch-list bookmark gains the list blueprint annotation),
+first event),
 ``pkg/storage/cacher/cache_watcher.go`` (selector transitions: an object entering the
 selector is ADDED, one leaving it is DELETED carrying its previous state at the event's
 RV; events ≤ the requested RV are dropped; bookmarks ~every minute and 2 s before the
@@ -13,7 +13,6 @@ deadline, only with ``allowWatchBookmarks``), ``watch_cache.go`` (too-old RVs).
 
 from __future__ import annotations
 
-import base64
 import random
 import time
 from collections.abc import Callable
@@ -28,7 +27,6 @@ from kubetui.sim.wire_list import ListOptions, parse_rv, wait_for_rv
 from kubetui.sim.wire_media import PLAIN, Target
 
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
-LIST_BLUEPRINT = "kubernetes.io/initial-events-list-blueprint"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +47,19 @@ def open_watch(
     """
     rv_text = opts.resource_version
     try:
+        since = parse_rv(rv_text)
+    except wire_status.ApiError as err:
+        # the cacher's Watch returns the versioner's parse error as is, not an APIStatus,
+        # so the handler answers 500 with no reason (not the LIST's 400)
+        raise wire_status.internal(err.message.removeprefix("invalid resource version: ")) from None
+    try:
         if opts.send_initial_events:
             if rv_text not in ("", "0"):
-                wait_for_rv(state, parse_rv(rv_text))
+                wait_for_rv(state, since)
             return state.watch(rdef.plural, namespace, None)
         if rv_text in ("", "0"):
             return state.watch(rdef.plural, namespace, None)
-        return state.watch(rdef.plural, namespace, parse_rv(rv_text))
+        return state.watch(rdef.plural, namespace, since)
     except wire_status.ApiError as err:
         if err.code == 410:
             return err
@@ -91,25 +95,15 @@ class EventEncoder:
         return b'{"type":"' + type_.encode() + b'","object":' + self.obj(data, rv) + b"}\n"
 
     def bookmark(self, rv: int, initial_end: bool) -> bytes:
-        meta: dict[str, object] = {"resourceVersion": str(rv), "creationTimestamp": None}
+        """A BOOKMARK: the kind's empty object at ``rv``. Since 1.35 metav1.Time is
+        ``omitzero`` (no ``creationTimestamp: null``), and kube-apiserver v1.37 writes the
+        initial-events-end bookmark of a JSON watch without a list blueprint annotation
+        (both as the e2e control plane answers, tests/e2e/test_sim_conformance.py)."""
+        meta: dict[str, object] = {"resourceVersion": str(rv)}
         if initial_end:
-            meta["annotations"] = {
-                INITIAL_EVENTS_END: "true",
-                LIST_BLUEPRINT: self._blueprint(),
-            }
+            meta["annotations"] = {INITIAL_EVENTS_END: "true"}
         body = msgspec.json.encode({"metadata": meta, **self.rdef.empty_body})
         return self.event("BOOKMARK", body, rv)
-
-    def _blueprint(self) -> str:
-        """The empty versioned list, JSON-encoded with Go's trailing newline, base64."""
-        if self.target.kind == "PartialObjectMetadata":
-            kind, api_version = "PartialObjectMetadataList", self.target.api_version
-        else:
-            kind, api_version = self.rdef.list_kind, self.rdef.api_version
-        raw = msgspec.json.encode(
-            {"kind": kind, "apiVersion": api_version, "metadata": {}, "items": None}
-        )
-        return base64.b64encode(raw + b"\n").decode()
 
 
 def error_event(err: wire_status.ApiError) -> bytes:
@@ -176,11 +170,13 @@ def serve_watch(
 def _next_bookmark(
     now: float, deadline: float, has_deadline: bool, settings: WatchSettings
 ) -> float | None:
-    """cache_watcher.go nextBookmarkTime: a heartbeat, pulled to 2 s before a deadline."""
+    """cache_watcher.go nextBookmarkTime: a heartbeat, pulled to 2 s before a deadline;
+    none when that moment has passed. The watcher is made after the handler set the
+    deadline, so a 2 s watch is already past it (kube-apiserver sends it no bookmark)."""
     beat = now + settings.bookmark_interval
     if has_deadline:
         beat = min(beat, deadline - 2)
-    return beat if beat >= now else None
+    return beat if beat > now else None
 
 
 def _transition(

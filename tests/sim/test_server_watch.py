@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import threading
 import time
 from pathlib import Path
@@ -108,10 +106,11 @@ def test_bookmarks_only_when_asked(sim: RunningSim, api: Api) -> None:
         f"/api/v1/pods?watch=true&resourceVersion={rv}&timeoutSeconds=3&allowWatchBookmarks=true"
     )
     assert marked and {e["type"] for e in marked} == {"BOOKMARK"}
+    # kube-apiserver v1.37 (omitzero metav1.Time): no "creationTimestamp": null
     assert marked[0]["object"] == {
         "kind": "Pod",
         "apiVersion": "v1",
-        "metadata": {"resourceVersion": str(rv), "creationTimestamp": None},
+        "metadata": {"resourceVersion": str(rv)},
         "spec": {"containers": None},
         "status": {},
     }
@@ -170,18 +169,13 @@ def test_watch_list_ends_initial_events_with_annotated_bookmark(sim: RunningSim,
     assert [e["type"] for e in events[:4]] == ["ADDED", "ADDED", "ADDED", "BOOKMARK"]
     meta = events[3]["object"]["metadata"]
     assert meta["resourceVersion"] == str(rv)
-    assert meta["annotations"]["k8s.io/initial-events-end"] == "true"
-    blueprint = base64.b64decode(meta["annotations"]["kubernetes.io/initial-events-list-blueprint"])
-    assert json.loads(blueprint) == {
-        "kind": "PodList",
-        "apiVersion": "v1",
-        "metadata": {},
-        "items": None,
-    }
+    # kube-apiserver v1.37 sends a JSON watch no list blueprint annotation (the e2e
+    # conformance suite compares this bookmark with the real one)
+    assert meta["annotations"] == {"k8s.io/initial-events-end": "true"}
 
 
 def test_legacy_watch_is_defaulted_to_watch_list(sim: RunningSim, api: Api) -> None:
-    """WatchList on (1.32): an RV "" watch with bookmarks also gets the end bookmark."""
+    """WatchList on (since 1.32): an RV "" watch with bookmarks also gets the end bookmark."""
     _, events = api.watch_lines(
         "/api/v1/namespaces/spark/pods?watch=true&allowWatchBookmarks=true&timeoutSeconds=1"
     )

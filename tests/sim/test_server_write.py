@@ -264,7 +264,7 @@ def test_create_conflict_and_missing_namespace(api: Api) -> None:
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": "web-0"},
-        "spec": {"containers": []},
+        "spec": {"containers": [{"name": "app", "image": "busybox:1.36"}]},
     }
     assert api.request("POST", PODS, pod).json()["message"] == 'pods "web-0" already exists'
     reply = api.request("POST", "/api/v1/namespaces/ghost/pods", pod)
