@@ -14,7 +14,7 @@ import http.client
 import json
 import re
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,8 +38,12 @@ VOLATILE_KEYS = frozenset(
 )
 #: values compared by JSON type only, without looking inside (managed fields' sets)
 OPAQUE_KEYS = frozenset({"fieldsV1"})
-#: generated names (ServiceAccount token volumes): the random suffix is not compared
-GENERATED = (re.compile(r"^kube-api-access-[a-z0-9]{5}$"), "kube-api-access-*")
+#: generated names (ServiceAccount token volumes, generateName): the random suffix of
+#: apimachinery's rand.String is not compared
+GENERATED = (
+    (re.compile(r"^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$"), "kube-api-access-*"),
+    (re.compile(r"^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$"), "gen-*"),
+)
 
 USER_AGENT = "kubetui-conformance/1.0"
 
@@ -51,11 +55,53 @@ def shape(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
         return {k: shape(v, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [shape(v, key) for v in value]
+        items = [shape(v, key) for v in value]
+        if key == "managedFields":
+            # entries are sorted by their (volatile) times first, so two writes in one
+            # second or in two can swap them: compared as a set
+            items.sort(key=lambda e: json.dumps(e, sort_keys=True))
+        return items
     if key in VOLATILE_KEYS and value is not None:
         return f"<{_type(value)}>"
-    if isinstance(value, str) and GENERATED[0].match(value):
-        return GENERATED[1]
+    if isinstance(value, str):
+        for pattern, replacement in GENERATED:
+            if pattern.match(value):
+                return replacement
+    return value
+
+
+def masked(value: Any, paths: tuple[str, ...]) -> Any:
+    """``value`` with each path (``rows[*].cells[4]``, ``metadata.annotations.x``,
+    ``[*].object.status``) replaced by ``"<masked>"`` where it exists."""
+    for path in paths:
+        value = _mask(value, _steps(path))
+    return value
+
+
+def _steps(path: str) -> list[str]:
+    steps: list[str] = []
+    for part in path.replace("[", ".[").split("."):
+        if part:
+            steps.append(part)
+    return steps
+
+
+def _mask(value: Any, steps: list[str]) -> Any:
+    if not steps:
+        return "<masked>"
+    step, rest = steps[0], steps[1:]
+    if step.startswith("["):
+        if not isinstance(value, list):
+            return value
+        index = step[1:-1]
+        if index == "*":
+            return [_mask(v, rest) for v in value]
+        i = int(index)
+        if i >= len(value):
+            return value
+        return [*value[:i], _mask(value[i], rest), *value[i + 1 :]]
+    if isinstance(value, dict) and step in value:
+        return {**value, step: _mask(value[step], rest)}
     return value
 
 
@@ -111,6 +157,12 @@ class Answer:
     body: Any
     #: watch streams: the decoded events, in order
     events: list[dict] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def document(self) -> Any:
+        """What is compared: the events of a watch, else the body."""
+        return self.events if self.events is not None else self.body
 
 
 @dataclass
@@ -155,7 +207,7 @@ class Endpoint:
             connection.request(method, path, body=data, headers=headers)
             response = connection.getresponse()
             raw = response.read()
-            return Answer(response.status, _decoded(raw))
+            return Answer(response.status, _decoded(raw), headers=dict(response.getheaders()))
         finally:
             connection.close()
 
