@@ -40,10 +40,24 @@ DEFAULT_TIMEOUT = (10.0, 60.0)
 class KubeError(UserError):
     """A failure talking to the cluster; ``str()`` is one line for the operator."""
 
-    def __init__(self, message: str, status: int | None = None, reason: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        reason: str | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.reason = reason
+        #: Seconds the server asked the client to wait (Retry-After, or the Status's
+        #: details.retryAfterSeconds): a 429 of API Priority and Fairness, a 503 while
+        #: kube-apiserver starts.
+        self.retry_after = retry_after
+
+
+class StatusDetails(msgspec.Struct, rename="camel"):
+    retry_after_seconds: int | None = None
 
 
 class ApiStatus(msgspec.Struct):
@@ -52,6 +66,7 @@ class ApiStatus(msgspec.Struct):
     message: str | None = None
     reason: str | None = None
     code: int | None = None
+    details: StatusDetails | None = None
 
 
 STATUS_DECODER = msgspec.json.Decoder(ApiStatus)
@@ -107,7 +122,7 @@ class KubeClient:
         if response.status >= 400:
             body = response.data
             response.release_conn()
-            raise status_error(response.status, body, self)
+            raise status_error(response.status, body, self, response.headers.get("Retry-After"))
         return response
 
     def send(
@@ -171,10 +186,30 @@ def _transport_message(server: str, exc: BaseException) -> str:
     return f"cannot reach {server}: {single_line(inert(text))[:200]}"
 
 
-def status_error(status: int, body: bytes, where: KubeClient | None = None) -> KubeError:
-    """Turn an error response (a ``Status`` object, or plain text) into a one-line error."""
+def retry_after_of(header: str | None, parsed: ApiStatus) -> float | None:
+    """The wait the server asked for: the Retry-After header in seconds (RFC 9110 §10.2.3;
+    kube-apiserver sends seconds, never a date), else the Status's retryAfterSeconds."""
+    if header is not None:
+        try:
+            seconds = float(header.strip())
+        except ValueError:
+            seconds = None
+        if seconds is not None and 0 <= seconds <= 3600:
+            return seconds
+    details = parsed.details
+    if details is not None and details.retry_after_seconds is not None:
+        return float(min(max(details.retry_after_seconds, 0), 3600))
+    return None
+
+
+def status_error(
+    status: int, body: bytes, where: KubeClient | None = None, retry_after: str | None = None
+) -> KubeError:
+    """Turn an error response (a ``Status`` object, or plain text) into a one-line error;
+    ``retry_after`` is the response's Retry-After header."""
     parsed = read_status(body)
     message, reason = parsed.message or f"HTTP {status}", parsed.reason
+    wait = retry_after_of(retry_after, parsed)
     context = f" (context {where.context})" if where is not None and where.context else ""
     if status == 401:
         return KubeError(
@@ -183,7 +218,10 @@ def status_error(status: int, body: bytes, where: KubeClient | None = None) -> K
     if status == 403:
         return KubeError(f"forbidden (403): {message}", status, reason)
     return KubeError(
-        f"API error {status} {reason or ''}: {message}".replace("  ", " "), status, reason
+        f"API error {status} {reason or ''}: {message}".replace("  ", " "),
+        status,
+        reason,
+        retry_after=wait,
     )
 
 

@@ -311,6 +311,8 @@ class Reflector(threading.Thread):
         self._since = datetime.now(UTC)
         self._message: str | None = None
         self._failing_since: float | None = None
+        #: Retry-After of the last failure, used (once) by the next wait.
+        self._retry_after: float | None = None
         self._synced = False
         #: Objects in the scope as far as this reflector knows (for SyncState.items).
         self._count = 0
@@ -382,15 +384,21 @@ class Reflector(threading.Thread):
                         return
                     self._failed(error)
                     self._first_list_done()
-                    self._sleep(self.backoff.step())
+                    self._sleep(self._delay())
                     continue
                 self._first_list_done()
             outcome = self._watch()
             if outcome is _EXPIRED:
                 self.resource_version = None
-                self._sleep(self.backoff.step())
+                self._sleep(self._delay())
             elif outcome is _FAILED:
-                self._sleep(self.backoff.step())
+                self._sleep(self._delay())
+
+    def _delay(self) -> float:
+        """The backoff's next step, but never less than the server's Retry-After (client-go
+        honours it too: rest/request.go checkWait/retryAfterSeconds)."""
+        asked, self._retry_after = self._retry_after, None
+        return max(self.backoff.step(), asked or 0.0)
 
     def _sleep(self, seconds: float) -> None:
         """Wait, posting "stale" if the outage outlasts STALE_AFTER meanwhile."""
@@ -442,6 +450,7 @@ class Reflector(threading.Thread):
 
     def _failed(self, exc: KubeError) -> None:
         """Report a failure: forbidden, an error, or a connection being re-established."""
+        self._retry_after = exc.retry_after
         message = str(exc)
         status = exc.status
         if status == 403:
