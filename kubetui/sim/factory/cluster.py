@@ -43,7 +43,9 @@ def node(
         "ephemeral-storage": "192188443124",
         "memory": f"{mem_ki - 1_048_576 - 102_400}Ki",
     }
-    ip = f"10.0.{index // 250}.{index % 250 + 10}"
+    # 240 a /24 from .10 up: the last octet stays a valid one (the real kube-apiserver
+    # refused the 259s the earlier "% 250 + 10" made past 240 nodes; bench/real_cluster.py)
+    ip = f"10.0.{index // 240}.{index % 240 + 10}"
     since = pressure_since or now - timedelta(minutes=7)
     conditions = [
         {
