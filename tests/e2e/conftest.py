@@ -8,11 +8,14 @@ without the toolchain can still run the rest of the suite.
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import incidents
 import pytest
 from control_plane import ControlPlane, ControlPlaneError, running_control_plane
+from spark_client import SparkUnavailable, resolve_spark_home
 
 
 def _unavailable(reason: str) -> None:
@@ -57,3 +60,15 @@ def built(control_plane: ControlPlane) -> Iterator[incidents.Incidents]:
     made = incidents.build(control_plane)
     yield made
     made.stop_writer.set()
+
+
+@pytest.fixture(scope="session")
+def spark_home() -> Path:
+    """Spark's submission client from scripts/kyuubi/build.py (tests/e2e/spark_client.py):
+    required under CI like the control plane, else a skip with the reason (no Maven...)."""
+    try:
+        return resolve_spark_home()
+    except (SparkUnavailable, OSError, subprocess.TimeoutExpired) as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Spark's submission client is required under CI: {error}", pytrace=False)
+        pytest.skip(f"no Spark submission client: {error}")
