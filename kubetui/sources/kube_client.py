@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -94,6 +94,10 @@ class KubeClient:
     user: str | None
     #: ``--read-only``: every write is refused here, before a request is made.
     read_only: bool = False
+    #: Loads the credentials anew (runs the exec plugin again, rereads a token file):
+    #: what a 401 calls for, as client-go's exec authenticator does
+    #: (k8s.io/client-go plugin/pkg/client/auth/exec/exec.go, maybeRefreshCreds on 401).
+    reload_credentials: Callable[[], client.ApiClient] | None = None
 
     def get(
         self,
@@ -161,6 +165,29 @@ class KubeClient:
         # kubectl and k9s name themselves in User-Agent; kubetui does too, so its requests
         # can be told apart in the API server's audit log and request metrics.
         headers["User-Agent"] = USER_AGENT
+        response = self._send_once(method, url, path, headers, body, timeout)
+        if response.status == 401 and self.reload_credentials is not None:
+            # The credentials were rejected: load them again (a fresh exec plugin token)
+            # and retry once; a second 401 is the caller's to report.
+            response.release_conn()
+            try:
+                self.api = self.reload_credentials()
+            except KubeError as exc:
+                raise KubeError(
+                    f"unauthorized (401), and loading the credentials again failed: {exc}", 401
+                ) from None
+            response = self._send_once(method, url, path, headers, body, timeout)
+        return response
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        headers: dict[str, str],
+        body: dict | list | None,
+        timeout: tuple[float, float],
+    ) -> urllib3.BaseHTTPResponse:
         # Bearer tokens, exec plugins (refreshed when they expire), basic auth.
         self.api.update_params_for_auth(headers, None, ["BearerToken"], path, method, body)
         try:
@@ -254,18 +281,7 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeCl
         if chosen is None:
             names = ", ".join(sorted(c.get("name", "?") for c in contexts)) or "none"
             raise KubeError(f"context {context!r} not found in {path} (contexts: {names})")
-        with _LoaderErrors() as loader_errors:
-            api = config.new_client_from_config(
-                config_file=path,
-                context=chosen.get("name"),
-                persist_config=False,
-                client_configuration=_configuration(),
-            )
-        if loader_errors.messages:
-            # The loader logs a failed exec credential plugin and goes on without a token.
-            user = (chosen.get("context") or {}).get("user")
-            detail = single_line(inert(loader_errors.messages[0]))[:300]
-            raise KubeError(f"kubeconfig {path}: credentials of user {user!r}: {detail}")
+        api = _load_client(path, chosen)
     except KubeError:
         raise
     except (ConfigException, ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -282,7 +298,26 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeCl
         server=api.configuration.host,
         namespace=ctx.get("namespace"),
         user=ctx.get("user"),
+        reload_credentials=lambda: _load_client(path, chosen),
     )
+
+
+def _load_client(path: str, chosen: dict) -> client.ApiClient:
+    """The kubernetes package's loader for one context: CA, client certificates, tokens,
+    exec plugins (run now). A plugin that fails is a KubeError naming the user."""
+    with _LoaderErrors() as loader_errors:
+        api = config.new_client_from_config(
+            config_file=path,
+            context=chosen.get("name"),
+            persist_config=False,
+            client_configuration=_configuration(),
+        )
+    if loader_errors.messages:
+        # The loader logs a failed exec credential plugin and goes on without a token.
+        user = (chosen.get("context") or {}).get("user")
+        detail = single_line(inert(loader_errors.messages[0]))[:300]
+        raise KubeError(f"kubeconfig {path}: credentials of user {user!r}: {detail}")
+    return api
 
 
 class _LoaderErrors(logging.Handler):

@@ -209,12 +209,23 @@ class ControlPlane:
 
     # -- files and flags --------------------------------------------------------------
 
-    def _write_files(self) -> None:
-        tokens = "\n".join(
-            f'{token},{name},uid-{name},"{",".join(groups)}"'
-            for name, (token, groups) in USERS.items()
+    def write_tokens(self, extra: dict[str, tuple[str, tuple[str, ...]]] | None = None) -> None:
+        """The token file: USERS plus ``extra`` (token → (user, groups)); kube-apiserver
+        reads it when it starts (restart_apiserver)."""
+        rows = [(token, name, groups) for name, (token, groups) in USERS.items()]
+        rows += [(token, name, groups) for token, (name, groups) in (extra or {}).items()]
+        (self.root / "tokens.csv").write_text(
+            "".join(
+                f'{token},{name},uid-{name},"{",".join(groups)}"\n' for token, name, groups in rows
+            )
         )
-        (self.root / "tokens.csv").write_text(tokens + "\n")
+
+    def restart_apiserver(self) -> None:
+        self.processes["kube-apiserver"].kill(signal.SIGTERM)
+        self.start_apiserver()
+
+    def _write_files(self) -> None:
+        self.write_tokens()
         (self.root / "audit-policy.yaml").write_text(
             yaml.safe_dump(
                 {
