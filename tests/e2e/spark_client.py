@@ -11,9 +11,12 @@ batch on Kubernetes in cluster mode
 (``kyuubi-server/src/main/scala/org/apache/kyuubi/engine/spark/SparkBatchProcessBuilder
 .scala`` ``commands``): ``--class``, the batch's conf, the driver label
 ``kyuubi-unique-tag=<batch id>`` (``KyuubiApplicationManager.setupSparkK8sTag``), the
-app name, the driver pod name ``kyuubi-<app name>-<batch id>-driver`` and executor prefix
-(``SparkProcessBuilder.appendPodNameConf`` with ``KubernetesUtils.generateDriverPodName``)
-and ``spark.kubernetes.submission.waitAppCompletion=false``
+batch name as ``spark.app.name``, the driver pod name ``kyuubi-<n>-<batch id>-driver`` and
+executor prefix ``kyuubi-<n>-<batch id>`` (``SparkProcessBuilder.appendPodNameConf`` with
+``KubernetesUtils.generateDriverPodName``), where ``<n>`` is the ``spark.app.name`` of the
+batch's own conf, else ``spark``: the batch name is not that conf, so a batch named
+``nightly-etl`` gets the driver ``kyuubi-spark-<batch id>-driver`` and the label
+``spark-app-name=nightly-etl``, and ``spark.kubernetes.submission.waitAppCompletion=false``
 (``SparkProcessBuilder.engineWaitCompletionConf``; ``ProcBuilder.waitEngineCompletion``
 is false in cluster mode with ``kyuubi.session.engine.startup.waitCompletion=false``), so
 spark-submit creates the driver pod and exits. The submitter is a ServiceAccount with a
@@ -158,8 +161,9 @@ def submit_batch(
     token_file = log.with_suffix(".token")
     token_file.touch(mode=0o600)
     token_file.write_text(token)
-    prefix = resource_name_prefix(app_name, batch_id)
-    driver = driver_pod_name(app_name, batch_id)
+    named = conf.get("spark.app.name", "spark")
+    prefix = resource_name_prefix(named, batch_id)
+    driver = driver_pod_name(named, batch_id)
     full = {
         **conf,
         "spark.master": f"k8s://{plane.url}",

@@ -105,8 +105,8 @@ def test_spark_batch_driver_oom_killed_on_kwok(
     assert submission.returncode == 0, _failed(submission)
     deployed = DEPLOYED.search(submission.output())
     assert deployed, _failed(submission)
-    # Spark took the driver pod name Kyuubi gives it.
-    assert deployed["submission"] == f"{namespace}:kyuubi-nightly-etl-{batch_id}-driver"
+    # Spark took the driver pod name Kyuubi gives it (the batch name is not in it).
+    assert deployed["submission"] == f"{namespace}:kyuubi-spark-{batch_id}-driver"
     # The submitter's narrow Role was enough: what it did, each allowed (audit log).
     submitter = f"system:serviceaccount:{namespace}:{SUBMITTER}"
     done = [
@@ -126,6 +126,7 @@ def test_spark_batch_driver_oom_killed_on_kwok(
     assert labels["kyuubi-unique-tag"] == batch_id
     assert labels["spark-app-selector"] == deployed["app"]
     assert labels["spark-role"] == "driver"
+    assert labels["spark-app-name"] == APP_NAME
     assert driver["spec"]["nodeName"] == incidents.NODE
     assert [c["name"] for c in driver["spec"]["containers"]] == [incidents.DRIVER_CONTAINER]
     assert driver["spec"]["serviceAccountName"] == "default"
@@ -158,6 +159,7 @@ def test_spark_batch_driver_oom_killed_on_kwok(
     assert engine["kyuubi_tag"] == batch_id
     assert engine["app_id"] == deployed["app"]
     assert engine["pods"] == [submission.driver]
+    assert engine["name"] == APP_NAME
     # The pods prove the OOM killer; Kyuubi's POD state source reads phase Failed: FAILED
     # (kyuubi-server .../engine/KubernetesApplicationOperation.scala v1.12.0,
     # podStateToApplicationState).
