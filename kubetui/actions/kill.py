@@ -1,6 +1,7 @@
 """Plan "Kill engine": Kyuubi's own kill when Kyuubi knows the engine, else the driver pod.
 
-With Kyuubi (apache/kyuubi master @ cfbbeec4; kyuubi-facts.md §1, §7):
+With Kyuubi (apache/kyuubi master @ cfbbeec4; ``v1/`` is
+``kyuubi-server/src/main/scala/org/apache/kyuubi/server/api/v1/``):
 
 * a batch is killed by ``DELETE /api/v1/batches/{id}`` (``v1/BatchesResource.scala``):
   Kyuubi deletes the driver pod found by ``kyuubi-unique-tag`` and marks the batch

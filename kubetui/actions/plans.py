@@ -47,8 +47,8 @@ _PATHS: Final = {
     "StatefulSet": "/apis/apps/v1/namespaces/{ns}/statefulsets/{name}",
     "DaemonSet": "/apis/apps/v1/namespaces/{ns}/daemonsets/{name}",
 }
-#: The annotation ``kubectl rollout restart`` patches (kubectl
-#: pkg/polymorphichelpers/objectrestarter.go; k8s-wire-facts.md §6).
+#: The annotation ``kubectl rollout restart`` patches (kubernetes/kubectl
+#: pkg/polymorphichelpers/objectrestarter.go).
 RESTARTED_AT: Final = "kubectl.kubernetes.io/restartedAt"
 
 
@@ -153,7 +153,8 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
 
     def delete_options(self, *, dry_run: bool) -> dict:
         """The DeleteOptions body. dryRun travels in the body with the preconditions:
-        a non-empty body makes the server ignore query parameters (k8s-wire-facts §5)."""
+        a non-empty body makes the server ignore query parameters (kubernetes/apiserver
+        ``pkg/endpoints/handlers/delete.go``)."""
         preconditions = {"uid": self.target.uid}
         if self.check_resource_version and self.target.resource_version:
             preconditions["resourceVersion"] = self.target.resource_version

@@ -1,12 +1,14 @@
 """Plan and run "Relaunch engine": a fresh engine in place of one the operator picked.
 
-* A Kyuubi interactive engine (kyuubi-facts §7, apache/kyuubi @ cfbbeec4
-  ``v1/AdminResource.scala``, ``v1/SessionsResource.scala``, ``engine/EngineRef.scala``):
+* A Kyuubi interactive engine (apache/kyuubi @ cfbbeec4, ``kyuubi-server/.../server/api/``
+  ``v1/AdminResource.scala`` and ``v1/SessionsResource.scala``,
+  ``kyuubi-server/.../engine/EngineRef.scala``):
   kill it (``plan_kill``'s admin ``DELETE /admin/engine?…&kill=true`` step), open a session
   as the same user with the same ``kyuubi.engine.type``, share level and subdomain, so
   Kyuubi, finding no engine in the space, launches one whose ``kyuubi-unique-tag`` is the
   new session's id; follow until that driver pod is Running; close the session.
-* A Kyuubi batch: Kyuubi keeps no resubmittable request (§7), so the request comes from
+* A Kyuubi batch: Kyuubi keeps no resubmittable request (its REST ``Batch`` has no
+  resource, class, conf or args, and no endpoint resubmits), so the request comes from
   kubetui's own record of what it submitted (``SubmittedRequests``), else is rebuilt from
   the driver pod and its conf ConfigMap (``model/batch_request.py``); the plan shows it.
   A driver still running is killed first; then ``POST /batches`` (no old
@@ -76,7 +78,8 @@ OPEN_SESSION: Final = "kyuubi-open-session"
 CLOSE_SESSION: Final = "kyuubi-close-session"
 SUBMIT_BATCH: Final = "kyuubi-submit-batch"
 BATCH_ID_KEY: Final = "kyuubi.batch.id"
-#: Batch states after which no driver will come (kyuubi-facts §3).
+#: Batch states after which no driver will come (apache/kyuubi
+#: ``kyuubi-rest-client/.../client/util/BatchUtils.java`` ``terminalBatchStates``).
 _ENDED: Final = frozenset({"FINISHED", "ERROR", "CANCELED"})
 #: Spark's replacement text (apache/spark master @ ba6e1ce1 ``core/.../util/Utils.scala``
 #: REDACTION_REPLACEMENT_TEXT) for what its pattern (``model/redaction.py``) matches.

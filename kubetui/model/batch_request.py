@@ -1,7 +1,8 @@
 """Rebuild a Kyuubi BatchRequest from what a Spark driver pod proves.
 
-Kyuubi has no resubmit endpoint and its REST API never returns a batch's request
-(kyuubi-facts §7), but a driver launched in Kubernetes cluster mode carries it:
+Kyuubi has no resubmit endpoint and its REST API never returns a batch's request (apache/kyuubi
+@ cfbbeec4: ``kyuubi-rest-client/.../api/v1/dto/Batch.java`` has no resource, class name,
+conf or args), but a driver launched in Kubernetes cluster mode carries it:
 
 * The driver container's args, as apache/spark ``resource-managers/kubernetes/core/src/
   main/scala/org/apache/spark/deploy/k8s/features/DriverCommandFeatureStep.scala``

@@ -1,7 +1,7 @@
 """Group Spark/Kyuubi pods into engines and state what the pods prove about each.
 
 An engine is one Spark application: a driver pod plus its executor pods. kubetui finds them
-from labels alone, so it works without any Kyuubi access (kyuubi-facts.md §5):
+from labels alone, so it works without any Kyuubi access:
 
 * ``spark-app-selector`` (Spark app id) is on the driver and every executor; Spark sets it
   (apache/spark ``resource-managers/kubernetes/core/.../deploy/k8s/Constants.scala``).

@@ -3,7 +3,7 @@
 Pure functions over records (no I/O, no clock: ``now`` is a parameter), so a finding can
 be reproduced from a dump file and tested with tables of cases. Each ``Finding`` says one
 thing about one object, in one readable line with the numbers, plus the fields that
-prove it. The kinds, from the incidents in MISSION.md:
+prove it. The kinds, from the incidents of the demo cluster (README.md):
 
 * ``oom_killed`` — a container (init ones too) terminated ``OOMKilled``, now or in its
   last state: what Kyuubi maps to FAILED/UNKNOWN because it reads only the pod phase.
@@ -13,7 +13,8 @@ prove it. The kinds, from the incidents in MISSION.md:
   ``zombie_grace`` ago, whose driver is gone, or which the engine metadata does not know.
 * ``stuck_terminating`` — ``deletionTimestamp`` more than ``stuck_terminating_margin``
   in the past. The API server sets ``deletionTimestamp`` to the request time *plus* the
-  grace period (k8s-wire-facts.md §5, ``pkg/registry/core/pod/strategy.go``), so it is
+  grace period (kubernetes/apiserver ``pkg/registry/rest/delete.go`` ``BeforeDelete``, the
+  pod's grace from kubernetes/kubernetes ``pkg/registry/core/pod/strategy.go``), so it is
   already the deadline: no grace is added again.
 * ``orphaned`` — ``spec.nodeName`` names a node that does not exist (only when the node
   list is known).

@@ -1,9 +1,10 @@
 """Make cluster text inert before anyone displays it.
 
 Names, labels, messages and logs come from whoever can write to the cluster. Rich and
-Textual strip only a few control characters, and ESC passes through to the terminal (see
-../shared/STYLE.md "Untrusted text"), so a pod message holding ``ESC [ 2 J`` or an OSC 52
-clipboard write would act on the operator's terminal. Records are cleaned once at ingest:
+Textual strip only BEL, BS, VT, FF and CR (Textualize/textual ``src/textual/content.py``,
+Textualize/rich ``rich/control.py``), and ``Strip.render`` passes ESC through to the
+terminal, so a pod message holding ``ESC [ 2 J`` or an OSC 52 clipboard write would act on
+the operator's terminal. Records are cleaned once at ingest:
 C0 controls (except newline and tab, which messages legitimately carry), DEL, C1 controls
 and the Unicode bidi overrides are replaced by visible stand-ins. Rich markup is *not*
 touched here: the UI never parses cluster text as markup (it builds ``Text``/``Content``).

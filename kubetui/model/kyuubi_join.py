@@ -9,10 +9,10 @@ its engine.
 
 The records below are the JSON shapes of apache/kyuubi master @ cfbbeec4
 (``kyuubi-rest-client/src/main/java/org/apache/kyuubi/client/api/v1/dto/``
-``Batch.java``, ``GetBatchesResponse.java``, ``Engine.java``, ``SessionData.java``;
-kyuubi-facts.md §2): every field optional, unknown fields ignored. The join keys
-(kyuubi-facts.md §5, ``engine/KyuubiApplicationManager.scala``,
-``engine/KubernetesApplicationOperation.scala``):
+``Batch.java``, ``GetBatchesResponse.java``, ``Engine.java``, ``SessionData.java``):
+every field optional, unknown fields ignored. The join keys
+(``kyuubi-server/.../engine/KyuubiApplicationManager.scala``,
+``kyuubi-server/.../engine/KubernetesApplicationOperation.scala``):
 
 * ``kyuubi-unique-tag`` on the driver = ``Batch.id`` (batches) = the engine's ``refId``
   attribute (interactive engines: the id of the session that launched it);
@@ -34,7 +34,8 @@ from kubetui.model.findings import Finding
 from kubetui.model.kyuubi_state import NOT_FOUND, is_terminated
 
 DISAGREEMENT: Final = "kyuubi_disagreement"
-#: Batch operation states after which Kyuubi no longer follows the app (kyuubi-facts §3).
+#: Batch operation states after which Kyuubi no longer follows the app (apache/kyuubi
+#: ``kyuubi-rest-client/.../client/util/BatchUtils.java`` ``terminalBatchStates``).
 TERMINAL_BATCH_STATES: Final = frozenset({"FINISHED", "ERROR", "CANCELED"})
 REF_ID: Final = "refId"
 ENGINE_ID: Final = "kyuubi.engine.id"

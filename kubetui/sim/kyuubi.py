@@ -3,7 +3,7 @@
 Endpoints, JSON shapes, messages and quirks follow apache/kyuubi @ cfbbeec4
 (``kyuubi-server/src/main/scala/org/apache/kyuubi/server/api/v1/{BatchesResource,
 SessionsResource,AdminResource}.scala``, ``server/api/api.scala`` RestExceptionMapper,
-``kyuubi-rest-client/.../api/v1/dto/*.java``) as summarised in kyuubi-facts.md:
+``kyuubi-rest-client/.../api/v1/dto/*.java``):
 
 * errors are ``{"message": …}``; failed ``require`` checks are 500 with Scala's
   ``requirement failed: `` prefix; unknown ids are 404; unmatched paths are Jersey's

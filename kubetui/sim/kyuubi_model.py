@@ -1,7 +1,7 @@
 """The Kyuubi lookalike's data: batches (the metadata store), engines (ZooKeeper), sessions.
 
-It behaves like one live Kyuubi 1.10 server on Kubernetes (apache/kyuubi @ cfbbeec4,
-kyuubi-facts.md): batch state follows the driver pod through Kyuubi's *own* mapping
+It behaves like one live Kyuubi 1.10 server on Kubernetes (apache/kyuubi @ cfbbeec4):
+batch state follows the driver pod through Kyuubi's *own* mapping
 (``kubetui.model.kyuubi_state.kyuubi_app_state``, pod phase only), so an OOM-killed driver
 reads FAILED, never KILLED; batches owned by another (dead) instance keep their stale
 metadata; a cancelled batch keeps its last ``appState`` (the pre-1.12 #7488 quirk); a
@@ -371,7 +371,9 @@ class KyuubiModel:
         state.create("configmaps", driver_conf_map(driver, props, now))
 
     def delete_batch(self, state: SimState, batch_id: str) -> tuple[bool, str]:
-        """``DELETE /batches/{id}`` on this server (kyuubi-facts §3, §7)."""
+        """``DELETE /batches/{id}`` on this server (apache/kyuubi @ cfbbeec4
+        ``kyuubi-server/.../server/api/v1/BatchesResource.scala``,
+        ``kyuubi-server/.../operation/BatchJobSubmission.scala``)."""
         now = state.clock.now()
         with self.lock:
             batch = self.batches[batch_id]

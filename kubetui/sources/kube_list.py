@@ -1,10 +1,11 @@
 """Paged LIST of one resource, straight into records.
 
-One LIST, paged with ``limit``/``continue`` (never ``resourceVersion=0``, which makes the
-server ignore ``limit`` and send one huge body: k8s-wire-facts.md §1). Each page's bytes
-are decoded once, into records, and dropped. An expired continue token (410 while
-paging) restarts the list once without paging, as client-go's pager does
-(``tools/pager/pager.go``): a consistent snapshot beats a fast inconsistent one.
+One LIST, paged with ``limit``/``continue`` (never ``resourceVersion=0``, which the server
+answers from its watch cache, ignoring ``limit``, in one huge body: kubernetes/apiserver
+``pkg/storage/cacher/cacher.go``). Each page's bytes are decoded once, into records, and
+dropped. An expired continue token (410 while paging) restarts the list once without
+paging, as client-go's pager does (``tools/pager/pager.go``): a consistent snapshot beats
+a fast inconsistent one.
 """
 
 from __future__ import annotations

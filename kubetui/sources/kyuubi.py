@@ -1,6 +1,6 @@
 """Polling a Kyuubi server's REST API: batches, registered engines, sessions.
 
-Endpoints and quirks from apache/kyuubi master @ cfbbeec4 (kyuubi-facts.md §1–§2,
+Endpoints and quirks from apache/kyuubi master @ cfbbeec4 (``kyuubi-rest-client/.../dto/``,
 ``kyuubi-server/.../server/api/v1/{BatchesResource,AdminResource,SessionsResource}.scala``):
 
 * ``GET /api/v1/batches?from=&size=`` reads the metadata store for every user; its
@@ -219,8 +219,8 @@ class KyuubiClient:
             kind = response.headers.get("Content-Type") or "no content type"
             raise self._fail(f"GET {path} answered something that is not JSON ({kind})") from None
         if may_hold_unsafe_text(body):
-            for record in decoded if isinstance(decoded, list) else [decoded]:
-                clean_record(record)
+            # The result, not in place: the Kyuubi records are frozen (cleaned copies).
+            decoded = clean_record(decoded)
         return decoded
 
     # ------------------------------------------------------------------ endpoints
@@ -330,7 +330,7 @@ class KyuubiClient:
         self, user: str, engine_type: str, share_level: str, subdomain: str | None
     ) -> dict[str, str]:
         """``/admin/engine``'s query for one engine space; another user's via
-        ``proxyUser`` (needs admin rights, kyuubi-facts §1.4)."""
+        ``proxyUser`` (needs admin rights: apache/kyuubi ``v1/AdminResource.scala``)."""
         query = {"type": engine_type, "sharelevel": share_level}
         if subdomain:
             query["subdomain"] = subdomain
@@ -437,7 +437,9 @@ def _inert_strings(value: Any) -> Any:
     if isinstance(value, list):
         return [_inert_strings(v) for v in value]
     if isinstance(value, dict):
-        return {k: _inert_strings(v) for k, v in value.items()}
+        # Keys too: a write's answer is shown (an engine deletion's text) or encoded back
+        # to JSON, which keeps C1 and bidi characters of a key as they are.
+        return {inert(k): _inert_strings(v) for k, v in value.items()}
     return value
 
 

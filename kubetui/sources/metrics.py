@@ -5,7 +5,7 @@ kubetui looks for the group in ``/apis`` first (kubernetes/kubectl
 ``pkg/cmd/top/top.go`` ``SupportedMetricsAPIVersionAvailable``: the group
 ``metrics.k8s.io`` listing version ``v1beta1``) and, when it is absent, posts one quiet
 update saying so and stops — no error. Shapes from kubernetes/metrics
-``pkg/apis/metrics/v1beta1/types.go`` (k8s-wire-facts.md §6): ``PodMetrics.containers[]``
+``pkg/apis/metrics/v1beta1/types.go``: ``PodMetrics.containers[]``
 with ``usage`` per container, ``NodeMetrics.usage``; CPU and memory are quantities
 (``"2155107n"``, ``"24680Ki"``), read as kubectl does (``MilliValue``/``Value``).
 """

@@ -97,7 +97,11 @@ def event_age(event: PodEvent, now: datetime) -> str:
     first = translate_timestamp_since(event.event_time or event.first_timestamp, now)
     if event.series is not None:
         last = translate_timestamp_since(event.series.last_observed_time, now)
-        return f"{last} (x{event.series.count or 0} over {first})"
+        # kubectl prints Go's zero value for a series without a count ("x0"); None is
+        # unknown here (records.py), never a made-up count (found by
+        # tests/model/test_hostile_pipeline.py).
+        count = event.series.count if event.series.count is not None else "?"
+        return f"{last} (x{count} over {first})"
     if (event.count or 0) > 1:
         last = translate_timestamp_since(event.last_timestamp, now)
         return f"{last} (x{event.count} over {first})"

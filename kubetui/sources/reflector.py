@@ -1,7 +1,7 @@
 """One LIST+WATCH loop (a reflector) per kind and scope, in a daemon thread.
 
 Follows client-go's reflector (kubernetes/client-go ``tools/cache/reflector.go`` at
-master 32ce75a7d6bc, 2026-07-24, k8s-wire-facts.md §8) where it matters for correctness:
+master 32ce75a7d6bc, 2026-07-24) where it matters for correctness:
 
 * one LIST, then ONE WATCH at the list's resourceVersion with
   ``allowWatchBookmarks=true`` and ``timeoutSeconds`` random in [300, 600)

@@ -1,6 +1,7 @@
 """Watch lines into records, and records into the compact form a 150k-pod store keeps.
 
-Watch events (k8s-wire-facts.md §2) arrive one JSON object per line:
+Watch events (kubernetes/apiserver ``pkg/endpoints/handlers/watch.go``) arrive one JSON
+object per line:
 ``{"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":{…}}``. Each line is decoded
 once, by a typed msgspec decoder, straight into the record (``object`` as a Pod or Node);
 the rare lines that do not fit that shape (a BOOKMARK's ``"containers":null``, an ERROR's

@@ -1,7 +1,7 @@
 """The order and filter of the pods table, kept over the store's pod dict.
 
 At 150k pods anything done per pod in Python costs 0.1–1 s, so the index does per pod
-only what the screen needs now (DESIGN.md, hot path rules):
+only what the screen needs now:
 
 * **First paint** needs the name order alone: one C-level pass (``attrgetter``) over the
   records in store order, which is the LIST's order (the API server lists by

@@ -3,7 +3,7 @@
 tests/fixtures/incidents-dump.json is ``kubectl get pods,nodes -A -o json`` run against
 the simulator's ``incidents`` scenario (scripts/make_incidents_dump.py), and
 incidents-dump.now the sim's clock at that moment. The tables below are the findings and
-engine states an operator must get from it: each incident of MISSION.md is in there.
+engine states an operator must get from it: each incident the demo holds is in there.
 """
 
 from __future__ import annotations

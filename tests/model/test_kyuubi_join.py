@@ -61,8 +61,9 @@ def batch(state: str, app_state: str | None, **kw) -> KyuubiBatch:
 
 
 # Batch state vs pod-proven state. States and their meaning from apache/kyuubi master @
-# cfbbeec4 (kyuubi-facts.md §3: BatchJobSubmission.scala, ApplicationOperation.scala;
-# the pre-1.12 CANCELED/RUNNING quirk is #7488), and the incidents of MISSION.md.
+# cfbbeec4 (kyuubi-server/.../operation/BatchJobSubmission.scala,
+# kyuubi-server/.../engine/ApplicationOperation.scala; the pre-1.12 CANCELED/RUNNING quirk
+# is #7488), and the incidents the demo shows (README.md).
 BATCH_CASES = [
     # (batch state, appState, pods state, pods reason, disagreement?)
     ("RUNNING", "RUNNING", "RUNNING", None, False),

@@ -60,7 +60,8 @@ def test_container_state_to_app_state(state: dict[str, Any] | None, expected: st
     assert container_state_to_app_state(_state(state)) == expected
 
 
-# podStateToApplicationState, same file and commit; kyuubi-facts.md §4.
+# podStateToApplicationState, kyuubi-server/.../engine/KubernetesApplicationOperation.scala
+# at the same commit.
 PHASE_CASES = [
     ("Pending", "PENDING"),
     ("Running", "RUNNING"),
@@ -87,7 +88,8 @@ PULL = {"waiting": {"reason": "ImagePullBackOff"}}
 CREATING = {"waiting": {"reason": "ContainerCreating"}}
 DRV = "spark-kubernetes-driver"
 
-# getApplicationStateAndErrorFromPod precedence (same file and commit) and the facts file §4.
+# getApplicationStateAndErrorFromPod precedence, same file and commit: a terminal container
+# state > a terminal pod state > the container state > the pod state.
 PRECEDENCE_CASES = [
     # POD source (default) ignores containers entirely: a real OOM kill is FAILED, never KILLED.
     ("real OOM kill, POD", "Failed", [(DRV, OOM)], "POD", "FAILED"),

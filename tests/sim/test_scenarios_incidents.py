@@ -1,4 +1,4 @@
-"""The incidents scenario holds every incident of MISSION.md and keeps evolving, bounded."""
+"""The incidents scenario holds every incident of the demo and keeps evolving, bounded."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The churn reflector loop against a scripted API: resume, relist on 410, back off, stop.
 
-Expected behaviour follows client-go's reflector (``tools/cache/reflector.go`` @ v0.33.0,
-k8s-wire-facts.md §8): a watch that ends normally is resumed from the last
+Expected behaviour follows client-go's reflector (kubernetes/client-go
+``tools/cache/reflector.go`` @ v0.33.0): a watch that ends normally is resumed from the last
 resourceVersion (bookmarks included) without a LIST; an ``Expired`` ERROR event or an
 HTTP 410 relists; a transport error retries after a back-off.
 """

@@ -36,7 +36,8 @@ def test_object_events_decode_into_records(type_: str) -> None:
     assert event.record.status.container_statuses[0].state.running is not None
 
 
-# The bookmark objects kube-apiserver sends (k8s-wire-facts.md §2): a Pod's carries
+# The bookmark objects kube-apiserver's watch cache sends (kubernetes/apiserver
+# pkg/storage/cacher/: an empty object of the watched kind): a Pod's carries
 # "containers": null, which the typed Pod decoder refuses; up to 1.33 creationTimestamp
 # null, 1.34+ none; the watch-list end bookmark has annotations.
 BOOKMARKS = [
@@ -110,7 +111,8 @@ def test_expired_error_event_is_a_410() -> None:
 
 
 def test_error_without_code_is_not_mistaken_for_expired() -> None:
-    """kubernetes-client/python crashes on such an object (wire facts §9)."""
+    """kubernetes-client/python crashes on such an object (``kubernetes/base/watch/watch.py``
+    reads ``obj['code']``)."""
     event = decode_event(line("ERROR", {"kind": "Status", "message": "boom"}), Pod)
     assert event is not None and event.error is not None
     assert event.error.status == 500

@@ -6,8 +6,9 @@ struct field order, map keys sorted as Go's encoder sorts them), with what a rea
 adds and a dashboard must survive: defaulted fields, the admission-added
 ``kube-api-access`` volume and tolerations, ``managedFields`` (creator + kubelet status
 writer), conditions in the kubelet's order, containerd IDs and a ``qosClass``. Shapes
-follow ../shared/k8s-wire-facts.md §10 for a v1.32 cluster (``PodReadyToStartContainers``
-and ``containerStatuses[].volumeMounts`` present, no status ``resources``).
+are a v1.32 cluster's (defaults from kubernetes/kubernetes ``pkg/apis/core/v1/defaults.go``
+plus admission; ``PodReadyToStartContainers`` and ``containerStatuses[].volumeMounts``
+present, no status ``resources``).
 
 Built-in kinds carry no ``kind``/``apiVersion`` (LIST items do not; the server adds them to
 watch events); the custom resource carries both, as the apiserver stores CRs.

@@ -480,7 +480,7 @@ def terminated(
     cid: str,
     message: str | None = None,
 ) -> Obj:
-    """A terminated state; the kubelet never sets ``signal`` (wire facts §10)."""
+    """A terminated state; the kubelet never sets ``signal``, only ``exitCode``."""
     body: Obj = {"exitCode": exit_code, "reason": reason}
     if message:
         body["message"] = message

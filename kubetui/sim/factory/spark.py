@@ -15,7 +15,7 @@ Kyuubi (apache/kyuubi @ cfbbeec4) adds ``kyuubi-unique-tag`` to the driver only
 
 The Spark sources were read at the commits the code index holds (Constants.scala @48abf9f5,
 BasicDriverFeatureStep.scala @00012ecc, BasicExecutorFeatureStep.scala @9fb83468); the
-3.3 labels are from SPARK-37339 (apache/spark#34609) and kyuubi-facts §5. Not verified in
+3.3 labels are from SPARK-36566 and SPARK-37339 (apache/spark#34609). Not verified in
 source here: ``SPARK_EXECUTOR_POD_NAME``/``SPARK_RESOURCE_PROFILE_ID`` (newer executors)
 and the exact JavaModuleOptions list.
 """

@@ -1,8 +1,8 @@
 """Scenarios that populate and evolve the simulated cluster.
 
-``get_scenario("incidents", seed)`` is the default demo cluster (every incident of
-MISSION.md at once); ``get_scenario("scale:150000", seed)`` is N realistic pods with a
-steady stream of modifications.
+``get_scenario("incidents", seed)`` is the default demo cluster (every incident README.md
+lists for ``kubetui demo``, at once); ``get_scenario("scale:150000", seed)`` is N realistic
+pods with a steady stream of modifications.
 """
 
 from __future__ import annotations

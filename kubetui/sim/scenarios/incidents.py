@@ -1,4 +1,4 @@
-"""The default demo cluster: every incident of MISSION.md at once, and still moving.
+"""The default demo cluster: every incident kubetui is built for, at once and moving.
 
 A Kyuubi 1.10 server (StatefulSet ``kyuubi/kyuubi``, restarted ~2 h ago) runs Spark
 engines for alice, bob, carol, dave and the ``etl-svc`` account. What an operator finds:
