@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import random
 import select
@@ -48,6 +49,30 @@ def in_sync(fed: Fed, plane: ControlPlane) -> bool:
     return ours == fresh_list(plane)
 
 
+def synced(fed: Fed, plane: ControlPlane, what: str, timeout: float = 60) -> None:
+    """Wait until the store equals a fresh LIST; else fail naming every difference."""
+    try:
+        fed.wait_for(lambda: in_sync(fed, plane), what, timeout=timeout)
+    except AssertionError as error:
+        ours = {k: v for k, v in fed.store.pods.items() if v.metadata.namespace == NAMESPACE}
+        theirs = fresh_list(plane)
+        missing = [theirs[k].metadata.name for k in theirs.keys() - ours.keys()]
+        phantom = [ours[k].metadata.name for k in ours.keys() - theirs.keys()]
+        stale = [
+            (
+                ours[k].metadata.name,
+                ours[k].metadata.resource_version,
+                theirs[k].metadata.resource_version,
+            )
+            for k in ours.keys() & theirs.keys()
+            if ours[k] != theirs[k]
+        ]
+        raise AssertionError(
+            f"{error}\nmissing {missing} phantom {phantom} stale {stale}; "
+            f"requests {fed.ingest.request_counts}"
+        ) from None
+
+
 class Churn:
     """Creates and deletes pods in NAMESPACE until paused; errors while the server is
     down are expected and ignored."""
@@ -68,7 +93,8 @@ class Churn:
                 self.idle.set()
                 continue
             self.idle.clear()
-            with contextlib.suppress(ApiError, OSError):
+            # kube-apiserver killed mid-answer cuts a response short (IncompleteRead)
+            with contextlib.suppress(ApiError, OSError, http.client.HTTPException):
                 self._one()
             time.sleep(0.02)
 
@@ -142,9 +168,7 @@ def test_apiserver_killed_20_times_during_churn(control_plane: ControlPlane, chu
             restarts += 1
             time.sleep(1.0)
             churn.pause()
-            fed.wait_for(
-                lambda: in_sync(fed, plane), f"the store after restart {restarts}", timeout=60
-            )
+            synced(fed, plane, f"the store after restart {restarts}")
             fed.wait_for(lambda: fed.last(SOURCE).phase == "live", "live again", timeout=60)
             equal += 1
     print(
