@@ -256,14 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger().addHandler(logging.NullHandler())
     try:
         args = parse_command_line(argv)
-        if args.command is None:
-            from kubetui.ui.cli import run_dashboard
+        if args.command in (None, "demo"):
+            from kubetui.ui.cli import run_dashboard_command
 
-            return run_dashboard(args)
-        if args.command == "demo":
-            from kubetui.ui.cli import run_demo
-
-            return run_demo(args)
+            run_dashboard_command(args)  # ends the process (or raises UserError)
         if args.command == "triage":
             from kubetui.headless.triage import run_triage
 

@@ -378,12 +378,15 @@ class ChurnWatcher:
                     page_size=DEFAULT_PAGE_SIZE,
                     on_forbidden=sink.forbidden,
                 )
+                sink.phase("listing")
                 with self._lock:
                     if self._stop.is_set():
                         return
+                    # Listed and started under the lock: stop() joins what it lists, and
+                    # joining a thread not yet started raises RuntimeError (a stop during
+                    # the first sync ended the dashboard with exit code 1).
                     self.reflectors.append(reflector)
-                sink.phase("listing")
-                reflector.start()
+                    reflector.start()
         while not self._stop.wait(self.report_interval):
             post(self.update())
 

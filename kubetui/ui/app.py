@@ -63,6 +63,9 @@ REPAINT_DELAY = 0.1
 ANALYSIS_INTERVAL = 1.0
 #: How long the first analysis waits for slow sources (usage, churn) before going ahead.
 FIRST_ANALYSIS_WAIT = 5.0
+#: How long closing the app waits, in all, for the source threads to end (see
+#: ``KubetuiApp.source_stop_wait``).
+SOURCE_STOP_WAIT = 5.0
 
 
 class KubetuiApp(App[None]):
@@ -116,6 +119,11 @@ class KubetuiApp(App[None]):
         self._log: logging.Handler | None = None
         #: The last message each source's sync state carried (shown once, when new).
         self._noticed: dict[str, str | None] = {}
+        #: Seconds closing the app waits, in all, for the source threads to end. A poll
+        #: in flight (usage of 50k pods: seconds) cannot be cut short; ``kubetui`` sets
+        #: 0 as the process ends next, taking the threads (all daemons) with it, so a
+        #: quit or a signal never waits for a poll (it waited 5.6 s at 50k pods).
+        self.source_stop_wait = SOURCE_STOP_WAIT
         self._theme_problems = self._install_themes(theme)
 
     # ------------------------------------------------------------------ themes
@@ -183,8 +191,11 @@ class KubetuiApp(App[None]):
             return None
 
     def _stop_sources(self) -> None:
+        """Stop every source, waiting for their threads ``source_stop_wait`` seconds in
+        all (it was 5 s for each source that was slow to end)."""
+        deadline = monotonic() + self.source_stop_wait
         for source in self.sources:
-            source.stop()
+            source.stop(max(0.0, deadline - monotonic()))
 
     def _post_update(self, update: SourceUpdate) -> None:
         """Called from source threads: hand the update to the UI thread."""
