@@ -23,6 +23,7 @@ from kubetui.sources.churn import (
     is_custom_group,
 )
 from kubetui.sources.kube_client import KubeError
+from kubetui.sources.reflector import Reflector
 
 SECRETS = WatchedKind("secrets", "", "v1", "Secret")
 DATE = "Sun, 01 Mar 2026 12:00:00 GMT"
@@ -271,3 +272,38 @@ def test_an_unreadable_list_is_retried() -> None:
     assert sum(q.get("watch") != "true" for _, q, _ in kube.requests) == 2
     assert "reconnecting" in seen
     assert names(watcher) == {"a"}
+
+
+def test_a_stop_while_the_reflectors_start_joins_none_unstarted(monkeypatch) -> None:
+    """stop(0) (kubetui quitting or signalled during its first sync: it waits for no
+    source thread) between a reflector being listed and being started must not join it
+    unstarted: Thread.join raises RuntimeError then, which ended the dashboard with exit
+    code 1 (tests/ui/test_terminal_signals.py). The stop comes from another thread just
+    before the reflector starts."""
+    watcher = ChurnWatcher(FakeKube([], []), kinds=[SECRETS], report_interval=60)  # type: ignore[arg-type]
+    failures: list[BaseException] = []
+    stoppers: list[threading.Thread] = []
+    start = Reflector.start
+
+    def stop() -> None:
+        try:
+            watcher.stop(0)
+        except BaseException as exc:
+            failures.append(exc)
+
+    def start_after_a_stop(reflector: Reflector) -> None:
+        stopper = threading.Thread(target=stop)
+        stoppers.append(stopper)
+        stopper.start()
+        stopper.join(0.3)  # it runs now, or waits for what start holds
+        start(reflector)
+
+    monkeypatch.setattr(Reflector, "start", start_after_a_stop)
+    watcher.start(lambda _: None)
+    deadline = time.monotonic() + 10
+    while not stoppers:
+        assert time.monotonic() < deadline, "no reflector started"
+        time.sleep(0.01)
+    stoppers[0].join(10)
+    assert not stoppers[0].is_alive()
+    assert failures == []
