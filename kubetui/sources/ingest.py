@@ -138,7 +138,10 @@ class Ingest:
             batcher.on_lost = reflector.fail
             self.reflectors.append(reflector)
             self._unsynced += 1
-        reflector.start()
+            # Started under the lock: stop() joins what it lists, and joining a thread
+            # not yet started raises RuntimeError (a namespace fallback adds reflectors
+            # from a reflector's thread while kubetui may be quitting).
+            reflector.start()
 
     def _synced(self) -> None:
         """A reflector finished its first LIST (or gave up on it)."""
