@@ -154,7 +154,9 @@ def plan_kill(
     configured and its last poll succeeded; ``kyuubi_user`` the user kubetui authenticates
     as (an engine of another user is named with ``proxyUser``, which needs admin rights).
     """
-    label = f"{engine.namespace}/{engine.name or engine.id}"
+    # An unknown namespace or name reads "-"/"?" as in the tables, never "None" (found by
+    # tests/ui/test_hostile_pipeline_ui.py).
+    label = f"{engine.namespace or '-'}/{engine.name or engine.id or '?'}"
     batch = _batch_of(engine, kyuubi_data)
     node = None if batch is not None else _node_of(engine, kyuubi_data)
     known = batch is not None or node is not None

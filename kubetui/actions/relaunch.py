@@ -222,7 +222,8 @@ def plan_relaunch(
     if engine is None or not kyuubi_engine:
         return _plain(pod, now)
     assert engine is not None
-    label = f"{engine.namespace}/{engine.name or engine.id}"
+    # Unknown parts read "-"/"?" as in the tables, never "None" (kill.py's label too).
+    label = f"{engine.namespace or '-'}/{engine.name or engine.id or '?'}"
     if not kyuubi_available:
         raise PlanRefused(
             f"{label}: relaunching a Kyuubi engine needs Kyuubi, which is not connected"
@@ -246,7 +247,8 @@ def _plain(pod: Pod, now: datetime) -> Plan:
     meta = pod.metadata
     if not any(r.controller for r in meta.owner_references):
         raise PlanRefused(
-            f"{meta.namespace}/{meta.name} has no controller and is no Kyuubi batch or engine: "
+            f"{meta.namespace or '-'}/{meta.name or '?'} has no controller and is no Kyuubi "
+            "batch or engine: "
             "nothing would recreate it"
         )
     return plan_restart(pod, now)

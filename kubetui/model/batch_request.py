@@ -365,7 +365,7 @@ def rebuild_batch_request(pod: DriverPod, config_map_data: Mapping[str, str] | N
     or None when it is gone (404).
     """
     meta = pod.metadata
-    where = f"{meta.namespace}/{meta.name}"
+    where = f"{meta.namespace or '-'}/{meta.name or '?'}"  # unknown is never "None"
     old_id = (meta.labels or {}).get(KYUUBI_TAG_LABEL)
     cm_name = conf_config_map(pod)
     missing: list[str] = []

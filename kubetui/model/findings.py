@@ -189,12 +189,15 @@ def _oom_killed(pod: Pod, r: ContainerReport, now: datetime) -> Finding | None:
     if (kill := _oom_kill(r)) is None:
         return None
     code, finished, which = kill
-    restarts = r.restart_count or 0
+    # An unknown name or restart count reads "?", never "None" or a made-up 0 (found by
+    # tests/ui/test_hostile_pipeline_ui.py); the evidence keeps None.
+    restarts = r.restart_count
     limit = _memory_limit(pod, r.name)
     summary = (
-        f"container {r.name} OOMKilled (exit {'?' if code is None else code})"
+        f"container {r.name or '?'} OOMKilled (exit {'?' if code is None else code})"
         f"{_ago(now, finished)}{' before its last restart' if which == 'last' else ''}, "
-        f"restarts {restarts}" + (f", memory limit {limit}" if limit else "")
+        f"restarts {'?' if restarts is None else restarts}"
+        + (f", memory limit {limit}" if limit else "")
     )
     return _finding(
         "oom_killed",
@@ -224,9 +227,9 @@ def _crash_looping(r: ContainerReport, th: Thresholds) -> bool:
 def _crash_loop(pod: Pod, r: ContainerReport, now: datetime, th: Thresholds) -> Finding | None:
     if not _crash_looping(r, th):
         return None
-    restarts = r.restart_count or 0
+    restarts = r.restart_count  # unknown stays unknown, as in _oom_killed
     backoff = _in_backoff(r)
-    head = f"container {r.name} " + ("in CrashLoopBackOff" if backoff else "restarting")
+    head = f"container {r.name or '?'} " + ("in CrashLoopBackOff" if backoff else "restarting")
     last = ""
     if r.last_exit_code is not None or r.last_reason:
         line = describe_termination(r.last_reason, r.last_exit_code, r.spark)
@@ -234,7 +237,7 @@ def _crash_loop(pod: Pod, r: ContainerReport, now: datetime, th: Thresholds) -> 
     return _finding(
         "crash_loop",
         pod,
-        f"{head}, restarts {restarts}{last}",
+        f"{head}, restarts {'?' if restarts is None else restarts}{last}",
         {
             "container": r.name,
             "container_type": _container_type(r),

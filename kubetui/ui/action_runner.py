@@ -40,6 +40,7 @@ from kubetui.sources.kyuubi import KyuubiClient
 from kubetui.ui.confirm import confirm_plan
 from kubetui.ui.data import DashboardData
 from kubetui.ui.keymap import WRITE_ACTIONS
+from kubetui.ui.rows import qualified
 
 _STATUS_STYLE = {True: "$sev-ok", False: "$sev-critical"}
 
@@ -315,13 +316,14 @@ class WriteActions:
         findings = [f for f in self.data.findings_by_uid.get(uid, ()) if f.kind in FORCE_KINDS]
         if not findings:
             raise PlanRefused(
-                f"{pod.metadata.namespace}/{pod.metadata.name} is neither stuck Terminating "
+                f"{qualified(pod.metadata.namespace, pod.metadata.name)} is neither stuck "
+                "Terminating "
                 "nor orphaned: delete it normally (ctrl+d); force delete is only for pods "
                 "whose kubelet will not confirm the kill"
             )
         pods = list(self.data.store.pods.values())
         plan = plan_finding_cleanup(findings, pods, FORCE_KINDS)
-        title = f"Force delete pod {pod.metadata.namespace}/{pod.metadata.name}"
+        title = f"Force delete pod {qualified(pod.metadata.namespace, pod.metadata.name)}"
         return msgspec.structs.replace(plan, title=title)
 
     def action_restart(self) -> None:

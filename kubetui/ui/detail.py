@@ -114,11 +114,15 @@ def container_block(
         finished = (
             f", finished {ago(now, report.last_finished_at)}" if report.last_finished_at else ""
         )
+        # A last state without an exit code showed "exit None": it is unknown, and the
+        # summary says so (found by tests/ui/test_hostile_pipeline_ui.py).
+        code = report.last_exit_code
+        exit_code = f"exit {code}{signal} — " if code is not None else ""
         lines.append(
             _field(
                 "last state",
                 (report.last_reason or "terminated", "bold"),
-                f"  exit {report.last_exit_code}{signal} — {last.summary}{finished}",
+                f"  {exit_code}{last.summary}{finished}",
             )
         )
     if container is not None:

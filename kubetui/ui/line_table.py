@@ -31,6 +31,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from kubetui.model.inert_text import single_line
+
 #: Style names a row or cell may ask for; each is a component class ``line-table--NAME``.
 STYLE_NAMES = (
     "ok",
@@ -67,7 +69,11 @@ class Row(NamedTuple):
 
 
 def fit(text: str, width: int, *, middle: bool = False, right: bool = False) -> str:
-    """``text`` padded or shortened (with ``…``) to exactly ``width`` cells."""
+    """``text`` padded or shortened (with ``…``) to exactly ``width`` cells, on one line."""
+    # Cluster text keeps its newlines and tabs (inert_text.py): in a cell they reached the
+    # terminal inside the row's segment and broke the screen (found by
+    # tests/ui/test_hostile_pipeline_ui.py).
+    text = single_line(text)
     length = len(text) if text.isascii() else cell_len(text)
     if length <= width:
         pad = " " * (width - length)
