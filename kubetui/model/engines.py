@@ -28,6 +28,7 @@ from typing import Any
 
 import msgspec
 
+from kubetui.model.durations import as_aware
 from kubetui.model.kyuubi_state import (
     DEFAULT_STATE_CONTAINER,
     FAILED,
@@ -136,8 +137,11 @@ def last_terminated(status: ContainerStatus) -> StateTerminated | None:
 
 def pod_finished_at(pod: Pod) -> datetime | None:
     """Latest ``finishedAt`` of any container whose current state is terminated."""
+    # Aware, as everywhere a time is compared: a timestamp without a zone (a hand-written
+    # dump) beside one with it made max() raise TypeError, which failed the whole analysis
+    # (found by tests/model/test_hostile_pipeline.py).
     times = [
-        t.finished_at
+        as_aware(t.finished_at)
         for s in (*pod.status.init_container_statuses, *pod.status.container_statuses)
         if (t := current_terminated(s)) is not None and t.finished_at is not None
     ]
@@ -153,7 +157,11 @@ def driver_ended_at(driver: Pod) -> datetime | None:
     finished = pod_finished_at(driver)
     if finished is not None:
         return finished
-    times = [c.last_transition_time for c in driver.status.conditions if c.last_transition_time]
+    times = [
+        as_aware(c.last_transition_time)
+        for c in driver.status.conditions
+        if c.last_transition_time is not None
+    ]
     return max(times, default=None)
 
 
