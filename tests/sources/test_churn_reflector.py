@@ -293,8 +293,8 @@ def test_a_stop_while_the_reflectors_start_joins_none_unstarted(monkeypatch) -> 
 
     def start_after_a_stop(reflector: Reflector) -> None:
         stopper = threading.Thread(target=stop)
-        stoppers.append(stopper)
         stopper.start()
+        stoppers.append(stopper)  # once started: the test thread joins what it finds here
         stopper.join(0.3)  # it runs now, or waits for what start holds
         start(reflector)
 

@@ -32,8 +32,8 @@ def _stop_before_each_start(
 
     def start_after_a_stop(reflector: Reflector) -> None:
         stopper = threading.Thread(target=stopping)
-        stoppers.append(stopper)
         stopper.start()
+        stoppers.append(stopper)  # once started: the test thread joins what it finds here
         stopper.join(0.3)  # it runs now, or waits for what the start holds
         start(reflector)
 

@@ -76,6 +76,11 @@ class PtyProcess:
         if pid == 0:  # the child: size the terminal first (no resize race), become argv
             try:
                 fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+                # An interactive terminal's dispositions: a test run started in the
+                # background (as a CI script may be) inherits SIGINT ignored, which kubetui
+                # rightly keeps ignored (nohup's contract); a terminal session has it on.
+                for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP):
+                    signal.signal(sig, signal.SIG_DFL)
                 os.execve(argv[0], argv, env)
             finally:
                 os._exit(127)
