@@ -126,8 +126,9 @@ async def until(pilot: Pilot, done: Callable[[], object], seconds: float = 5.0) 
     return False
 
 
-_EXIT = re.compile(r"^\s+state\s.*?\bexit (\S+)", re.M)
-_LAST_EXIT = re.compile(r"^\s+last state\s.*?\bexit (\S+)", re.M)
+# "exit code unknown" is what the pane says for a missing code: not a value to check
+_EXIT = re.compile(r"^\s+state\s.*?\bexit (?!code unknown)(\S+)", re.M)
+_LAST_EXIT = re.compile(r"^\s+last state\s.*?\bexit (?!code unknown)(\S+)", re.M)
 _RESTARTS = re.compile(r"^\s+restarts\s+(\S+)", re.M)
 
 
