@@ -25,13 +25,6 @@ OUTSIDE_NOTES = re.compile(
     r"MISSION\.md|DESIGN\.md|STYLE\.md|\.\./shared\b"
 )
 
-#: Citations in files that were being edited elsewhere when this test was written: each
-#: entry tolerates only the line holding that exact fragment (any other citation in the
-#: file still fails). Delete an entry once its line cites the upstream source.
-PENDING: dict[str, str] = {
-    "kubetui/sources/churn.py": "``PartialObjectMetadata`` (k8s-wire-facts.md §3)",
-}
-
 
 def _scanned() -> list[Path]:
     paths = [ROOT / name for name in SCANNED_FILES]
@@ -48,11 +41,10 @@ def _citations(path: Path, root: Path = ROOT) -> list[str]:
     except UnicodeDecodeError:
         return []  # binary: no comments to read
     rel = path.relative_to(root).as_posix()
-    pending = PENDING.get(rel)
     return [
         f"{rel}:{number}: {line.strip()}"
         for number, line in enumerate(text.splitlines(), 1)
-        if OUTSIDE_NOTES.search(line) and not (pending and pending in line)
+        if OUTSIDE_NOTES.search(line)
     ]
 
 
@@ -92,11 +84,3 @@ def test_the_pattern_catches_each_form_used_before(line: str) -> None:
 )
 def test_the_pattern_leaves_upstream_and_own_docs_alone(line: str) -> None:
     assert not OUTSIDE_NOTES.search(line)
-
-
-def test_a_pending_entry_tolerates_only_its_own_line(tmp_path: Path) -> None:
-    rel = next(iter(PENDING))
-    path = tmp_path / rel
-    path.parent.mkdir(parents=True)
-    path.write_text(f"ok {PENDING[rel]}\nnew citation: kyuubi-facts §5\n", encoding="utf-8")
-    assert _citations(path, tmp_path) == [f"{rel}:2: new citation: kyuubi-facts §5"]

@@ -3,8 +3,10 @@
 Hot reconcile loops show in *any* kind (a KuberoPipeline, a Secret the operator copies),
 so this watches a set of kinds, default the common workload kinds plus every custom
 resource kind discovery lists, capped at ``MAX_KINDS``. It asks for
-``PartialObjectMetadata`` (k8s-wire-facts.md §3): names, owners and managedFields, not
-the objects, so a Secret's data or a Deployment's template never crosses the wire.
+``PartialObjectMetadata`` (the Accept header kubectl's own ``get`` sends, kubernetes/kubectl
+``pkg/cmd/get/get.go``; served by kubernetes/apiserver ``pkg/endpoints/handlers/response.go``):
+names, owners and managedFields, not the objects, so a Secret's data or a Deployment's
+template never crosses the wire.
 
 Each (kind, namespace) runs one :class:`~kubetui.sources.reflector.Reflector`, the same
 LIST+WATCH loop (paged LIST, WATCH with bookmarks, resume, relist on 410, backoff) as
