@@ -20,7 +20,6 @@ Only the standard library, so it runs before the project's venv exists (.ci/run)
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -31,39 +30,28 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+import cached_build  # noqa: E402
+from cached_build import BuildError  # noqa: E402
+
 VERSIONS_FILE = HERE / "versions.env"
 K8S_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 ALL_BINARIES = (*K8S_BINARIES, "etcd", "kwok")
 
 
-class BuildError(Exception):
-    """One line for the user; the details are in the build log."""
-
-
 def read_versions(path: Path = VERSIONS_FILE) -> dict[str, str]:
-    """KEY=VALUE lines of versions.env (comments and blanks ignored)."""
-    versions: dict[str, str] = {}
-    for number, raw in enumerate(path.read_text().splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not re.fullmatch(r"v\d+\.\d+\.\d+", value.strip()):
-            raise BuildError(f"{path}:{number}: expected KEY=vX.Y.Z, got {raw!r}")
-        versions[key.strip()] = value.strip()
-    for key in ("K8S_VERSION", "ETCD_VERSION", "KWOK_VERSION"):
-        if key not in versions:
-            raise BuildError(f"{path}: {key} is missing")
-    return versions
+    return cached_build.read_versions(
+        path, ("K8S_VERSION", "ETCD_VERSION", "KWOK_VERSION"), r"v\d+\.\d+\.\d+", "vX.Y.Z"
+    )
 
 
 def default_root(versions: dict[str, str]) -> Path:
-    """The cache directory for exactly these versions (overridable)."""
-    override = os.environ.get("KUBETUI_CONTROL_PLANE_DIR")
-    if override:
-        return Path(override).expanduser()
-    tag = "k8s-{K8S_VERSION}_etcd-{ETCD_VERSION}_kwok-{KWOK_VERSION}".format(**versions)
-    return Path.home() / ".cache" / "kubetui" / "control-plane" / tag
+    """The cache directory for exactly these versions ($KUBETUI_CONTROL_PLANE_DIR overrides)."""
+    return cached_build.cache_root(
+        "KUBETUI_CONTROL_PLANE_DIR",
+        "control-plane",
+        "k8s-{K8S_VERSION}_etcd-{ETCD_VERSION}_kwok-{KWOK_VERSION}".format(**versions),
+    )
 
 
 class Builder:
@@ -255,32 +243,20 @@ def build(root: Path, versions: dict[str, str], force: bool = False) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--force", action="store_true", help="rebuild even when cached")
-    parser.add_argument(
-        "--print-root", action="store_true", help="print the cache directory and exit"
+    versions: dict[str, str] = {}
+
+    def root_of() -> Path:
+        versions.update(read_versions())
+        return default_root(versions)
+
+    return cached_build.run(
+        "control-plane",
+        __doc__.split("\n\n")[0],
+        root_of,
+        lambda root, force: build(root, versions, force=force),
+        "rebuild even when cached",
+        argv,
     )
-    args = parser.parse_args(argv)
-    try:
-        versions = read_versions()
-        root = default_root(versions)
-        if args.print_root:
-            print(root)
-            return 0
-        build(root, versions, force=args.force)
-    except BuildError as error:
-        print(f"control-plane: {error}", file=sys.stderr)
-        return 1
-    except OSError as error:
-        print(
-            f"control-plane: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
-            file=sys.stderr,
-        )
-        return 1
-    except KeyboardInterrupt:
-        print("control-plane: interrupted", file=sys.stderr)
-        return 130
-    return 0
 
 
 if __name__ == "__main__":
