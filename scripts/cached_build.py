@@ -1,6 +1,7 @@
-"""What the cached build scripts (scripts/control-plane/build.py, scripts/kyuubi/build.py)
-share: their one-line error, the versions.env reader, the cache directory, and the
-command line (``--force``, ``--print-root``; a failure is one line on stderr and exit 1).
+"""What the cached build scripts (scripts/control-plane/build.py, scripts/kyuubi/build.py,
+scripts/peers/build.py) share: their one-line error, the telling line of a build log, the
+versions.env reader, the cache directory, and the command line (``--force``,
+``--print-root``; a failure is one line on stderr and exit 1).
 
 Only the standard library, so it runs before the project's venv exists (.ci/run).
 """
@@ -17,6 +18,18 @@ from pathlib import Path
 
 class BuildError(Exception):
     """One line for the user; the details are in the build log."""
+
+
+def last_error(log_path: Path) -> str:
+    """The most telling line of a build log: the last one that reads like an error."""
+    lines = [line.strip() for line in log_path.read_text(errors="replace").splitlines()]
+    lines = [line for line in lines if line and not line.startswith("$ ")]
+    for line in reversed(lines):
+        if re.search(
+            r"error|refused|forbidden|not found|cannot|unknown|40[34]|410|invalid", line, re.I
+        ):
+            return line[:300]
+    return lines[-1][:300] if lines else "no output"
 
 
 def read_versions(

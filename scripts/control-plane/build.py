@@ -94,13 +94,7 @@ class Builder:
         return json.loads(done.stdout)
 
     def last_error(self) -> str:
-        """The most telling line of the log: the last one that reads like an error."""
-        lines = [line.strip() for line in self.log_path.read_text(errors="replace").splitlines()]
-        lines = [line for line in lines if line and not line.startswith("$ ")]
-        for line in reversed(lines):
-            if re.search(r"error|refused|not found|cannot|unknown|404|410|invalid", line, re.I):
-                return line[:300]
-        return lines[-1][:300] if lines else "no output"
+        return cached_build.last_error(self.log_path)
 
     def module(self, name: str, go_mod: str) -> Path:
         """A fresh wrapper module directory holding ``go_mod``."""
