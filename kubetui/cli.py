@@ -26,6 +26,7 @@ from kubetui.cli_args import (
     resolve_shared_flags,
 )
 from kubetui.errors import UserError
+from kubetui.logfile import headless_log
 from kubetui.paths import LOCATIONS
 
 
@@ -263,11 +264,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "triage":
             from kubetui.headless.triage import run_triage
 
-            return run_triage(args)
+            with headless_log():
+                return run_triage(args)
         if args.command == "cleanup":
             from kubetui.headless.cleanup import run_cleanup
 
-            return run_cleanup(args)
+            with headless_log():
+                return run_cleanup(args)
         if args.command == "sim":
             return args.handler(args)
         if args.command == "locate":

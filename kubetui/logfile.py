@@ -16,6 +16,9 @@ literal secret registered with ``register_secret`` (the kubeconfig's token).
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Final
@@ -55,3 +58,21 @@ def open_log(path: Path | None = None) -> RotatingFileHandler:
 def close_log(handler: logging.Handler) -> None:
     logging.getLogger(LOGGER).removeHandler(handler)
     handler.close()
+
+
+@contextmanager
+def headless_log() -> Iterator[None]:
+    """The log file for a headless command (``triage``, ``cleanup``): their background
+    threads (``triage --watch``'s churn watch) and their deletes log there as the
+    dashboard's do. A log that cannot be opened is one line on stderr; the command goes
+    on (a report is worth more than its log)."""
+    try:
+        handler = open_log()
+    except OSError as exc:
+        print(f"kubetui: no log file: {exc}", file=sys.stderr)
+        yield
+        return
+    try:
+        yield
+    finally:
+        close_log(handler)

@@ -29,6 +29,7 @@ from kubernetes.config.config_exception import ConfigException
 from kubetui import __version__
 from kubetui.errors import UserError
 from kubetui.model.inert_text import inert, single_line
+from kubetui.model.redaction import register_secret
 from kubetui.sources.kubeconfig_check import KubeconfigError, check_kubeconfig
 
 USER_AGENT = f"kubetui/{__version__}"
@@ -317,7 +318,17 @@ def _load_client(path: str, chosen: dict) -> client.ApiClient:
         user = (chosen.get("context") or {}).get("user")
         detail = single_line(inert(loader_errors.messages[0]))[:300]
         raise KubeError(f"kubeconfig {path}: credentials of user {user!r}: {detail}")
+    _register_credentials(api.configuration)
     return api
+
+
+def _register_credentials(configuration: client.Configuration) -> None:
+    """Keep the credentials just loaded out of kubetui's log file (``logfile.py`` redacts
+    every registered secret): here, where every client is made, so that the dashboard,
+    the headless commands and a token refreshed after a 401 are all covered."""
+    for value in (configuration.api_key or {}).values():
+        register_secret(value.split()[-1] if value else None)  # "Bearer <token>"
+    register_secret(configuration.password)
 
 
 class _LoaderErrors(logging.Handler):
@@ -360,6 +371,7 @@ def _in_cluster() -> KubeClient:
         config.load_incluster_config(client_configuration=configuration)
     except ConfigException as exc:
         raise KubeError(f"in-cluster config: {single_line(str(exc))}") from None
+    _register_credentials(configuration)
     namespace_file = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
     namespace = namespace_file.read_text().strip() if namespace_file.is_file() else None
     return KubeClient(

@@ -31,7 +31,6 @@ from kubetui.config import Settings
 from kubetui.logfile import close_log, open_log
 from kubetui.model.analysis_cache import Analyser
 from kubetui.model.kyuubi_join import KyuubiData, disagreement_findings, join_engines
-from kubetui.model.redaction import register_secret
 from kubetui.model.store import ChangeBatch, ClusterState, Snapshot, SyncState
 from kubetui.model.triage import Analysis
 from kubetui.paths import user_themes_dir
@@ -177,13 +176,8 @@ class KubetuiApp(App[None]):
         gc.unfreeze()  # what was frozen (``_freeze``) dies with the app, cycles included
 
     def _open_log(self) -> logging.Handler | None:
-        """kubetui's log file (``kubetui locate log``), with the cluster's credentials
-        registered so that they are never written to it."""
-        if self.kube is not None:
-            configuration = self.kube.api.configuration
-            for value in (configuration.api_key or {}).values():
-                register_secret(value.split()[-1] if value else None)  # "Bearer <token>"
-            register_secret(configuration.password)
+        """kubetui's log file (``kubetui locate log``); the cluster's credentials were
+        registered for redaction when its client was made (``kube_client.py``)."""
         try:
             return open_log()
         except OSError as exc:
