@@ -10,6 +10,7 @@ ends (cancelled runs too: they did something), then the app is notified.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
@@ -41,6 +42,8 @@ from kubetui.ui.confirm import confirm_plan
 from kubetui.ui.data import DashboardData
 from kubetui.ui.keymap import WRITE_ACTIONS
 from kubetui.ui.rows import qualified
+
+log = logging.getLogger(__name__)
 
 _STATUS_STYLE = {True: "$sev-ok", False: "$sev-critical"}
 
@@ -171,6 +174,7 @@ class ActionRunScreen(ModalScreen[list[Outcome]]):
                 )
         except Exception as exc:  # the run must end in a result screen, whatever broke
             error = f"the run stopped: {type(exc).__name__}: {exc}"
+            log.exception("%s: %s", self.plan.title, error)
         try:
             audit = record_action(self.kube, self.verb, self.plan, outcomes, kyuubi=self.kyuubi)
         except OSError as exc:
@@ -362,6 +366,7 @@ class WriteActions:
             app.call_from_thread(app.notify, f"restart: {exc}", severity="warning", markup=False)
         except Exception as exc:  # anything else must reach the operator too
             text = f"restart: no plan: {type(exc).__name__}: {exc}"
+            log.exception(text)
             app.call_from_thread(app.notify, text, severity="error", markup=False)
         else:
             verb = "relaunch" if isinstance(plan, RelaunchPlan) else "restart"
