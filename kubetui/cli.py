@@ -50,12 +50,13 @@ def _add_file_flag(parser: argparse.ArgumentParser, *, required: bool) -> None:
     )
 
 
-def _add_output_flags(parser: argparse.ArgumentParser) -> None:
+def _add_output_flags(parser: argparse.ArgumentParser, *, markdown: bool = False) -> None:
     parser.add_argument(
         "--format",
-        choices=("text", "json"),
+        choices=("text", "json", "markdown") if markdown else ("text", "json"),
         default="text",
-        help="output format (default: text, a report that fits 80 columns)",
+        help="output format (default: text, a report that fits 80 columns"
+        + ("; markdown: the incident note the dashboard's x key writes)" if markdown else ")"),
     )
     parser.add_argument(
         "--now",
@@ -108,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_file_flag(triage, required=False)
     add_cluster_flags(triage)
     _add_demo_flags(triage)
-    _add_output_flags(triage)
+    _add_output_flags(triage, markdown=True)
     triage.add_argument(
         "--watch",
         type=float,

@@ -20,6 +20,7 @@ import msgspec
 from kubetui.cli_args import UsageError, namespaces_of
 from kubetui.cluster_input import check_sources, open_cluster
 from kubetui.headless.input import notice, read_dump, resolve_now, write_json
+from kubetui.headless.markdown_report import NoteSource, kyuubi_standing, render_markdown
 from kubetui.headless.text_report import MARKER, WIDTH, fit, render_text
 from kubetui.model.engines import group_engines
 from kubetui.model.findings import Finding, ObjectRate
@@ -51,8 +52,8 @@ def _watch_churn(kube: KubeClient, args: argparse.Namespace) -> list[ObjectRate]
 
 def _from_cluster(
     args: argparse.Namespace,
-) -> tuple[list[Pod], list[Node] | None, list, str | None]:
-    """Pods, nodes, churn rates and the kube context they came from."""
+) -> tuple[list[Pod], list[Node] | None, list, str | None, str]:
+    """Pods, nodes, churn rates, the kube context they came from and its server."""
     from kubetui.sources.snapshot import take_snapshot
 
     with open_cluster(args) as kube:
@@ -60,7 +61,7 @@ def _from_cluster(
         for line in (*snap.notices, *snap.errors):
             notice(line)
         rates = _watch_churn(kube, args) if args.watch else []
-    return snap.pods, snap.nodes, rates, kube.context
+    return snap.pods, snap.nodes, rates, kube.context, kube.server
 
 
 def _poll_kyuubi(args: argparse.Namespace, context: str | None) -> KyuubiUpdate | None:
@@ -94,12 +95,7 @@ def _check_sources(args: argparse.Namespace) -> None:
 def _kyuubi_lines(update: KyuubiUpdate, findings: list[Finding]) -> list[str]:
     """The text report's Kyuubi section: where it stands, then its disagreements."""
     data, pad = update.data, " " * 5
-    counts = (
-        f", {len(data.batches)} batches, {len(data.engines)} engines registered"
-        if data is not None
-        else ""
-    )
-    lines = [f"KYUUBI ({update.sync.phase}{counts})"]
+    lines = [f"KYUUBI ({kyuubi_standing(update.sync.phase, data)})"]
     lines += textwrap.wrap(update.sync.message or "", WIDTH, initial_indent="  ")
     if data is None:
         return lines
@@ -139,13 +135,19 @@ def run_triage(args: argparse.Namespace) -> int:
         loaded = read_dump(args.from_file)
         # A dump without any Node object says nothing about nodes: they are unknown.
         pods, nodes, rates, context = loaded.pods, (loaded.nodes or None), [], None
+        where = f"file {args.from_file}"
     else:
-        pods, nodes, rates, context = _from_cluster(args)
+        pods, nodes, rates, context, server = _from_cluster(args)
+        where = f"context {context or '(in-cluster)'} at {server}"
     kyuubi = _poll_kyuubi(args, context)
     now = resolve_now(args.now)
     report, disagreements = _report(pods, nodes, now, rates, kyuubi)
     if args.format == "json":
         write_json(report)
+    elif args.format == "markdown":
+        standing = None if kyuubi is None else kyuubi_standing(kyuubi.sync.phase, kyuubi.data)
+        source = NoteSource(where, namespaces_of(args), standing)
+        sys.stdout.write(render_markdown(report.findings, report.engines, now, source))
     else:
         sys.stdout.write(render_text(report, now))
         if kyuubi is not None:

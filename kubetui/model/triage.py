@@ -139,7 +139,8 @@ def _pod_row(pod: Pod, capacity: int | None, engine_id: str | None, now: datetim
     )
 
 
-def _engine_row(engine: Engine) -> EngineRow:
+def engine_row(engine: Engine) -> EngineRow:
+    """An engine as the report lists it (also the dashboard's incident note)."""
     return EngineRow(
         id=engine.id,
         name=engine.name,
@@ -215,7 +216,7 @@ def build_triage(
     ]
     return TriageReport(
         pods=rows,
-        engines=[_engine_row(e) for e in engines],
+        engines=[engine_row(e) for e in engines],
         findings=findings,
         nodes_known=nodes is not None,
     )

@@ -45,8 +45,9 @@ from kubetui.sources.pod_events import event_age, event_source, fetch_pod_events
 from kubetui.sources.pod_logs import LogStream
 from kubetui.sources.supervise import Backoff, log_failure
 from kubetui.ui.action_runner import WriteActions
+from kubetui.ui.clipboard import CopyActions
 from kubetui.ui.data import DashboardData
-from kubetui.ui.keymap import POD_ACTION_BINDINGS
+from kubetui.ui.keymap import COPY_BINDINGS, POD_ACTION_BINDINGS
 from kubetui.ui.rows import ago, qualified
 
 #: Lines kept in the log pane (older ones scroll away).
@@ -221,7 +222,7 @@ def pod_lines(
     return lines
 
 
-class PodDetailScreen(WriteActions, Screen):
+class PodDetailScreen(WriteActions, CopyActions, Screen):
     BINDINGS: ClassVar = [
         Binding("escape", "app.pop_screen", "Back", id="detail-back"),
         Binding("c", "tab('containers')", "Containers", id="detail-containers"),
@@ -230,6 +231,7 @@ class PodDetailScreen(WriteActions, Screen):
         Binding("o", "next_container", "Log container", show=False, id="detail-log-container"),
         Binding("p", "toggle_previous", "Previous log", show=False, id="detail-previous-log"),
         *POD_ACTION_BINDINGS,
+        *COPY_BINDINGS,
     ]
 
     DEFAULT_CSS = """

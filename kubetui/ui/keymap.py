@@ -38,6 +38,13 @@ POD_ACTION_BINDINGS: list[Binding] = [
 CLEANUP_BINDINGS: list[Binding] = [
     Binding("c", "cleanup", "Cleanup", show=False, id="cleanup"),
 ]
+#: Copy and export (kubetui/ui/clipboard.py), on the main and pod detail screens; they
+#: only read, so read-only keeps them.
+COPY_BINDINGS: list[Binding] = [
+    Binding("y", "copy_name", "Copy name", show=False, id="copy-name"),
+    Binding("Y", "copy_kubectl", "Copy kubectl command", show=False, id="copy-kubectl"),
+    Binding("x", "export_note", "Export incident note", show=False, id="export-note"),
+]
 #: Action names of the write keys, for ``check_action``.
 WRITE_ACTIONS = frozenset(b.action for b in (*POD_ACTION_BINDINGS, *CLEANUP_BINDINGS))
 

@@ -12,12 +12,19 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input
 
 from kubetui.model.engines import Engine
+from kubetui.model.findings import Finding
 from kubetui.model.records import Pod
 from kubetui.ui.action_runner import WriteActions, refused_read_only
 from kubetui.ui.cleanup_screen import CleanupScreen
+from kubetui.ui.clipboard import CopyActions
 from kubetui.ui.data import DashboardData
 from kubetui.ui.header import StatusHeader, Target, ViewBar
-from kubetui.ui.keymap import CLEANUP_BINDINGS, POD_ACTION_BINDINGS, VIEW_BINDINGS
+from kubetui.ui.keymap import (
+    CLEANUP_BINDINGS,
+    COPY_BINDINGS,
+    POD_ACTION_BINDINGS,
+    VIEW_BINDINGS,
+)
 from kubetui.ui.line_table import LineTable
 from kubetui.ui.messages import PodChosen
 from kubetui.ui.views.base import View
@@ -70,8 +77,13 @@ class FilterInput(Input):
         self._on_change(value)
 
 
-class MainScreen(WriteActions, Screen):
-    BINDINGS: ClassVar = [*VIEW_BINDINGS, *POD_ACTION_BINDINGS, *CLEANUP_BINDINGS]
+class MainScreen(WriteActions, CopyActions, Screen):
+    BINDINGS: ClassVar = [
+        *VIEW_BINDINGS,
+        *POD_ACTION_BINDINGS,
+        *CLEANUP_BINDINGS,
+        *COPY_BINDINGS,
+    ]
 
     DEFAULT_CSS = """
     MainScreen #filter-input { dock: bottom; height: 1; border: none; padding: 0 1; }
@@ -223,6 +235,11 @@ class MainScreen(WriteActions, Screen):
         if isinstance(view, EnginesView):
             return None, view.engine(key)
         return None, None
+
+    def selected_finding(self) -> Finding | None:
+        """The finding under the cursor on the Findings view (``y``/``Y``)."""
+        view = self.current_view
+        return view.finding(view.table.selected_key) if isinstance(view, FindingsView) else None
 
     def action_cleanup(self) -> None:
         if not refused_read_only(self.app):
