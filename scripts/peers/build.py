@@ -88,20 +88,26 @@ def command(peer: Peer, version: str, directory: Path) -> tuple[list[str], dict[
     return [*args, "--version", version, peer.source], env
 
 
+def stamp(peer: Peer, versions: dict[str, str]) -> dict[str, str]:
+    """What a finished build records beside its binary."""
+    return {"name": peer.name, "version": versions[peer.version_key], "source": peer.source}
+
+
+def cached(root: Path, peer: Peer, versions: dict[str, str]) -> Path | None:
+    """The peer's binary if a finished build of exactly this version is there."""
+    binary = binary_path(root, peer, versions)
+    stamp_path = peer_dir(root, peer, versions) / "stamp.json"
+    fresh = binary.is_file() and stamp_path.exists()
+    return binary if fresh and json.loads(stamp_path.read_text()) == stamp(peer, versions) else None
+
+
 def build_one(root: Path, peer: Peer, versions: dict[str, str], force: bool) -> Path:
     """The peer's binary, built unless cached; BuildError for a peer that cannot be built."""
     version = versions[peer.version_key]
     directory = peer_dir(root, peer, versions)
     binary = binary_path(root, peer, versions)
-    stamp_path = directory / "stamp.json"
-    wanted = {"name": peer.name, "version": version, "source": peer.source}
-    if (
-        not force
-        and binary.is_file()
-        and stamp_path.exists()
-        and json.loads(stamp_path.read_text()) == wanted
-    ):
-        return binary
+    if not force and (found := cached(root, peer, versions)) is not None:
+        return found
     if shutil.which(peer.tool) is None:
         raise BuildError(f"{peer.tool} is not on PATH")
     directory.mkdir(parents=True, exist_ok=True)
@@ -118,7 +124,7 @@ def build_one(root: Path, peer: Peer, versions: dict[str, str], force: bool) -> 
         raise BuildError(
             f"{' '.join(args[:2])} failed: {cached_build.last_error(log_path)} (log: {log_path})"
         )
-    stamp_path.write_text(json.dumps(wanted))
+    (directory / "stamp.json").write_text(json.dumps(stamp(peer, versions)))
     say(f"{peer.name} {version}: built in {time.monotonic() - started:.0f} s: {binary}")
     return binary
 
