@@ -14,6 +14,11 @@ rather than flags:
 * ``cleanup_presets``: named failed-pod policies (descheduler RemoveFailedPods arguments).
   A preset is a union of policies, because RemoveFailedPods ANDs its filters: "OOMKilled or
   exit code 137" is two policies.
+* ``theme``: the colour theme to start with (``--theme`` wins); choosing a theme in the
+  command palette writes it here (:func:`save_theme`), so the choice survives a restart.
+* ``keys``: binding ids mapped to the keys the operator wants (``?`` lists the ids);
+  checked before the dashboard starts (``kubetui/ui/key_config.py``): an unknown id, a
+  key that is not one, or a key already taken on the same screen is one line.
 
 A file that cannot be read or does not fit the schema is one line naming the file and the
 field, and exit 2; it never falls back silently to defaults (a read-only default that did
@@ -30,10 +35,15 @@ Example::
     cleanup_presets:
       - name: evicted
         policies: [{reasons: [Evicted]}]
+    theme: kubetui-okabe-ito
+    keys: {pod-delete: ctrl+x, engine-kill: ctrl+k}
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from pathlib import Path
 from typing import Final
 
@@ -45,7 +55,14 @@ from kubetui.model.cleanup_policy import CleanupPolicy, parse_exit_codes
 from kubetui.paths import config_dir
 from kubetui.sources.kyuubi import KyuubiConfig
 
-__all__ = ["DEFAULT_PRESETS", "CleanupPreset", "Settings", "config_file", "load_settings"]
+__all__ = [
+    "DEFAULT_PRESETS",
+    "CleanupPreset",
+    "Settings",
+    "config_file",
+    "load_settings",
+    "save_theme",
+]
 
 
 class CleanupPreset(msgspec.Struct, frozen=True):
@@ -78,6 +95,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_bulk: int = 50
     kyuubi: KyuubiConfig | None = None
     cleanup_presets: tuple[CleanupPreset, ...] = DEFAULT_PRESETS
+    #: The theme to start with, unless ``--theme`` names one.
+    theme: str | None = None
+    #: Binding id → keys, as written (checked by ``kubetui.ui.key_config.check_keymap``).
+    keys: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ the file's schema
@@ -102,6 +123,8 @@ class _File(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     max_bulk: int = 50
     contexts: dict[str, _ContextFile] = {}
     cleanup_presets: tuple[_PresetFile, ...] = ()
+    theme: str | None = None
+    keys: dict[str, str] = {}
 
 
 def config_file() -> Path:
@@ -120,7 +143,14 @@ def _policy_doc(raw: object) -> object:
 
 
 def _file_doc(doc: object) -> object:
-    """The file's mapping with every preset policy prepared by :func:`_policy_doc`."""
+    """The file's mapping with every preset policy prepared by :func:`_policy_doc`, and
+    digit keys as text (YAML reads ``view-pods: 2`` as the number 2)."""
+    if isinstance(doc, dict) and isinstance(doc.get("keys"), dict):
+        keys = {
+            k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+            for k, v in doc["keys"].items()
+        }
+        doc = {**doc, "keys": keys}
     if not isinstance(doc, dict) or not isinstance(doc.get("cleanup_presets"), list):
         return doc
     presets = [
@@ -154,6 +184,11 @@ def _read(path: Path) -> _File:
         return _File()
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return _parse(path, text)[1]
+
+
+def _parse(path: Path, text: bytes | str) -> tuple[object, _File]:
+    """The file's YAML document and its checked form; UserError (one line) if either fails."""
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -162,9 +197,9 @@ def _read(path: Path) -> _File:
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise UserError(f"{path}{at}: {problem}") from None
     if doc is None:
-        return _File()
+        return doc, _File()
     try:
-        return msgspec.convert(_file_doc(doc), _File)
+        return doc, msgspec.convert(_file_doc(doc), _File)
     except (msgspec.ValidationError, ValueError) as exc:
         raise UserError(f"{path}: {exc}") from None
 
@@ -184,7 +219,59 @@ def load_settings(context: str | None, *, path: Path | None = None) -> Settings:
         max_bulk=raw.max_bulk,
         kyuubi=per_context.kyuubi if per_context is not None else None,
         cleanup_presets=_presets(path, raw.cleanup_presets),
+        theme=raw.theme,
+        keys=raw.keys,
     )
+
+
+#: A top-level ``theme:`` line and its trailing comment (kept).
+_THEME_LINE = re.compile(r"^theme:[^#\n]*(?P<comment>[ \t]#[^\n]*)?$", re.M)
+
+
+def save_theme(name: str, *, path: Path | None = None) -> Path:
+    """Write ``theme: NAME`` into the settings file and return its path.
+
+    Only that line changes (or is appended): the file is the operator's, with comments
+    PyYAML cannot write back, so it is never re-dumped. The edit is kept only if the new
+    text reads as the old document with ``theme`` set, and it replaces the file
+    atomically (same mode). A file that is malformed (or edited into one since the start)
+    is never overwritten: UserError, one line.
+    """
+    path = path or config_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"theme not saved: cannot read {path}: {exc}") from None
+    try:
+        doc, _ = _parse(path, text)
+    except UserError as exc:
+        raise UserError(f"theme not saved: {exc}") from None
+    line = f"theme: {json.dumps(name)}"  # a JSON string is a YAML double-quoted scalar
+    match = _THEME_LINE.search(text)
+    if match is not None:
+        new = f"{text[: match.start()]}{line}{match['comment'] or ''}{text[match.end() :]}"
+    else:
+        separator = "" if not text or text.endswith("\n") else "\n"
+        new = f"{text}{separator}{line}\n"
+    try:
+        same = yaml.safe_load(new) == {**(doc or {}), "theme": name}  # type: ignore[dict-item]
+    except (yaml.YAMLError, TypeError):
+        same = False
+    if not same:
+        raise UserError(f"theme not saved: {path} is not a plain mapping; add '{line}' by hand")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+        scratch.write_text(new, encoding="utf-8")
+        scratch.chmod(mode)
+        scratch.replace(path)
+    except OSError as exc:
+        scratch.unlink(missing_ok=True)
+        raise UserError(f"theme not saved: cannot write {path}: {exc.strerror or exc}") from None
+    return path
 
 
 def kyuubi_from_flags(

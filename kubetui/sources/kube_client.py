@@ -253,13 +253,29 @@ def status_error(
     )
 
 
+def _kubeconfig_path(kubeconfig: str | None) -> str:
+    """The kubeconfig file(s) kubectl reads: the flag, else ``$KUBECONFIG``, else
+    ``~/.kube/config``."""
+    return kubeconfig or os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
+
+
+def kubeconfig_contexts(kubeconfig: str | None = None) -> list[str]:
+    """The context names of the kubeconfig :func:`connect` reads, for ``:ctx``'s
+    completion; none when it cannot be read (``connect`` then says why)."""
+    try:
+        contexts, _ = config.list_kube_config_contexts(config_file=_kubeconfig_path(kubeconfig))
+    except Exception:  # the loader raises many types (see connect); connect says which
+        return []
+    return sorted(str(c["name"]) for c in contexts if isinstance(c, dict) and c.get("name"))
+
+
 def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeClient:
     """Load the kubeconfig as kubectl would and return a client for ``context``.
 
     Order: ``kubeconfig`` if given; else ``$KUBECONFIG`` (``:``-separated, merged) or
     ``~/.kube/config`` if one exists; else the in-cluster service account.
     """
-    path = kubeconfig or os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
+    path = _kubeconfig_path(kubeconfig)
     files = [p for p in path.split(os.pathsep) if p]
     if kubeconfig is not None and not Path(kubeconfig).is_file():
         what = "is a directory, not a file" if Path(kubeconfig).is_dir() else "no such file"

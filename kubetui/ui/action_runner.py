@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
 import msgspec
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
@@ -397,36 +397,4 @@ class WriteActions:
             self.data.store.kyuubi,
             kyuubi_available=self._kyuubi_available(),
             kyuubi_user=kyuubi.config.user if kyuubi is not None else None,
-        )
-
-
-def action_commands(app: App, screen: object) -> Iterator[SystemCommand]:
-    """Palette entries for the write keys that work on ``screen`` (none when read-only)."""
-    if is_read_only(app):
-        return
-    if isinstance(screen, WriteActions):
-        yield SystemCommand(
-            "pod: delete selected",
-            "DELETE with a uid precondition, after a preview",
-            screen.action_delete_pod,
-        )
-        yield SystemCommand(
-            "pod: force delete selected",
-            "grace 0 for a pod stuck Terminating or orphaned (typed confirmation)",
-            screen.action_force_delete_pod,
-        )
-        yield SystemCommand(
-            "pod: restart / relaunch selected",
-            "relaunch a Kyuubi engine, rollout-restart or recreate a controller's pod",
-            screen.action_restart,
-        )
-        yield SystemCommand(
-            "engine: kill selected",
-            "through Kyuubi, or by deleting its driver pod",
-            screen.action_kill_engine,
-        )
-    cleanup = getattr(screen, "action_cleanup", None)
-    if cleanup is not None:
-        yield SystemCommand(
-            "cleanup: zombies, stuck, orphaned, failed pods…", "preview, then delete", cleanup
         )

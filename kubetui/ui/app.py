@@ -17,17 +17,21 @@ import asyncio
 import gc
 import logging
 from collections.abc import Iterable, Sequence
+from functools import partial
 from time import monotonic
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.markup import escape
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from kubetui.config import Settings
+from kubetui.config import Settings, save_theme
+from kubetui.errors import UserError
 from kubetui.logfile import close_log, open_log
 from kubetui.model.analysis_cache import Analyser
 from kubetui.model.kyuubi_join import KyuubiData, disagreement_findings, join_engines
@@ -39,13 +43,13 @@ from kubetui.sources.kube_client import KubeClient
 from kubetui.sources.kyuubi import KyuubiClient, KyuubiUpdate
 from kubetui.sources.metrics import MetricsUpdate
 from kubetui.sources.updates import SourceUpdate, UnknownUpdate, dispatch
-from kubetui.ui.action_runner import action_commands
+from kubetui.ui.command_line import CommandLine, command_rows, parse_command
 from kubetui.ui.data import Clock, DashboardData, utc_now
 from kubetui.ui.detail import PodDetailScreen
 from kubetui.ui.dialogs import HelpScreen, help_lines
 from kubetui.ui.feed import Source
 from kubetui.ui.header import Target
-from kubetui.ui.keymap import APP_BINDINGS
+from kubetui.ui.keymap import APP_BINDINGS, PALETTE_HIDDEN
 from kubetui.ui.main_screen import MainScreen
 from kubetui.ui.messages import AnalysisFinished, PodChosen, SourceUpdated
 from kubetui.ui.themes import (
@@ -55,6 +59,9 @@ from kubetui.ui.themes import (
     SEVERITY_DEFAULTS,
     load_themes,
 )
+
+if TYPE_CHECKING:
+    from kubetui.ui.cli import Connection, ContextOpener
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +93,20 @@ class KubetuiApp(App[None]):
         store: ClusterState | None = None,
         source_names: Sequence[str] = (),
         settings: Settings | None = None,
+        opener: ContextOpener | None = None,
     ) -> None:
         super().__init__()
         #: The config file's settings with the command line's over them.
         self.settings = settings or Settings()
         #: For engine kills and relaunches; None when no Kyuubi server is configured.
-        self.kyuubi = (
-            KyuubiClient(self.settings.kyuubi, read_only=self.settings.read_only)
-            if self.settings.kyuubi
-            else None
-        )
+        self.kyuubi = self._kyuubi_client(self.settings)
+        #: Opens another kube context for ``:ctx``; None: the dashboard stays on this one.
+        self.opener = opener
+        #: Counts the contexts shown (``:ctx``): updates and analyses of an earlier one
+        #: that arrive late are dropped (see ``SourceUpdated``).
+        self._epoch = 0
+        if self.settings.keys:  # checked by ``kubetui.ui.key_config.check_keymap``
+            self.set_keymap(self.settings.keys)
         self.sources = list(sources)
         #: Sync sources that must have reported before the app counts as settled.
         self.source_names = tuple(source_names)
@@ -125,6 +136,12 @@ class KubetuiApp(App[None]):
         self.source_stop_wait = SOURCE_STOP_WAIT
         self._theme_problems = self._install_themes(theme)
 
+    @staticmethod
+    def _kyuubi_client(settings: Settings) -> KyuubiClient | None:
+        if settings.kyuubi is None:
+            return None
+        return KyuubiClient(settings.kyuubi, read_only=settings.read_only)
+
     # ------------------------------------------------------------------ themes
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -146,6 +163,17 @@ class KubetuiApp(App[None]):
         self.theme = name
         return problems
 
+    def choose_theme(self, name: str) -> None:
+        """Switch to theme ``name`` and keep it in the settings file for the next start
+        (one line if it cannot be written: the switch stays)."""
+        self.theme = name
+        try:
+            path = save_theme(name)
+        except UserError as exc:
+            self.notify(str(exc), severity="warning", markup=False, timeout=8)
+            return
+        self.notify(f"theme {name} saved in {path}", markup=False)
+
     # ------------------------------------------------------------------ lifecycle
 
     def get_default_screen(self) -> Screen:
@@ -162,15 +190,19 @@ class KubetuiApp(App[None]):
         self._log = self._open_log()
         if self._theme_problems:
             self.notify("; ".join(self._theme_problems), severity="warning", markup=False)
+        self._start_sources()
+
+    def _start_sources(self) -> None:
         # The redraw timers belong to the main screen, whose widgets they draw into: a
         # screen's timers stop when it closes, before its widgets are removed (an app-owned
         # timer went on firing into removed widgets while the app was torn down).
         self.main.set_interval(ANALYSIS_INTERVAL, self._every_second)
+        post = partial(self._post_update, self._epoch)
         for source in self.sources:
-            source.start(self._post_update)
+            source.start(post)
 
     async def on_unmount(self) -> None:
-        await asyncio.to_thread(self._stop_sources)
+        await asyncio.to_thread(self._stop_sources, self.sources)
         if self._log is not None:
             close_log(self._log)
         gc.unfreeze()  # what was frozen (``_freeze``) dies with the app, cycles included
@@ -184,16 +216,16 @@ class KubetuiApp(App[None]):
             self.notify(f"no log file: {exc}", severity="warning", markup=False)
             return None
 
-    def _stop_sources(self) -> None:
-        """Stop every source, waiting for their threads ``source_stop_wait`` seconds in
+    def _stop_sources(self, sources: Sequence[Source]) -> None:
+        """Stop ``sources``, waiting for their threads ``source_stop_wait`` seconds in
         all (it was 5 s for each source that was slow to end)."""
         deadline = monotonic() + self.source_stop_wait
-        for source in self.sources:
+        for source in sources:
             source.stop(max(0.0, deadline - monotonic()))
 
-    def _post_update(self, update: SourceUpdate) -> None:
+    def _post_update(self, epoch: int, update: SourceUpdate) -> None:
         """Called from source threads: hand the update to the UI thread."""
-        self.post_message(SourceUpdated(update))
+        self.post_message(SourceUpdated(update, epoch))
 
     # ------------------------------------------------------------------ data in
 
@@ -211,7 +243,7 @@ class KubetuiApp(App[None]):
 
     @on(SourceUpdated)
     def _apply_update(self, message: SourceUpdated) -> None:
-        if self._exiting:
+        if self._exiting or message.epoch != self._epoch:
             return
         try:
             update = dispatch(message.update, self)
@@ -314,11 +346,11 @@ class KubetuiApp(App[None]):
         self._analysing = True
         self._analysis_started = monotonic()
         now = self.data.now()
-        self._analyse(store.snapshot(), store.kyuubi, store.known_engine_ids(now))
+        self._analyse(store.snapshot(), store.kyuubi, store.known_engine_ids(now), self._epoch)
 
     @work(thread=True, group="analysis", exit_on_error=False, description="findings")
     def _analyse(
-        self, snap: Snapshot, kyuubi: KyuubiData | None, known_ids: set[str] | None
+        self, snap: Snapshot, kyuubi: KyuubiData | None, known_ids: set[str] | None, epoch: int
     ) -> None:
         """Engines and findings; with a Kyuubi poll, Kyuubi's word joined to each engine
         and its disagreements with the pods as findings of their own."""
@@ -333,10 +365,12 @@ class KubetuiApp(App[None]):
         if kyuubi is not None:
             engines = join_engines(engines, kyuubi)
             findings = findings + disagreement_findings(engines)
-        self.post_message(AnalysisFinished(snap.version, Analysis(engines, findings)))
+        self.post_message(AnalysisFinished(snap.version, Analysis(engines, findings), epoch))
 
     @on(AnalysisFinished)
     def _take_analysis(self, message: AnalysisFinished) -> None:
+        if message.epoch != self._epoch:
+            return  # of the context before ``:ctx``
         self._analysing = False
         self._analysis_took = monotonic() - self._analysis_started
         if self._exiting:
@@ -365,8 +399,10 @@ class KubetuiApp(App[None]):
         gc.freeze()
 
     @on(Worker.StateChanged)
-    def _worker_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "analysis" and event.state == WorkerState.ERROR:
+    async def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "context":
+            await self._context_opened(event.worker)
+        elif event.worker.group == "analysis" and event.state == WorkerState.ERROR:
             self._analysing = False
             error = event.worker.error
             log.error("analysis failed", exc_info=error)
@@ -386,22 +422,14 @@ class KubetuiApp(App[None]):
         self.push_screen(HelpScreen(rows, f"Keys: {self.screen.__class__.__name__}"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The palette: every view and action, namespaces and themes (titles escaped)."""
+        """The palette: every key of ``screen`` (its live bindings, by id, with the keys
+        they answer to now), then namespaces and themes (titles escaped)."""
+        yield from self._binding_commands(screen)
         main = self.main
-        for number, view in main.views.items():
-            yield SystemCommand(
-                f"view: {view.TITLE}",
-                f"show view {number}",
-                lambda n=number: main.action_show_view(n),
-            )
-        yield SystemCommand("filter: this view", "type to filter the rows", main.action_filter)
-        yield SystemCommand("sort: next order", "cycle the sort of this view", main.action_sort)
-        yield SystemCommand("namespace: pick…", "show one namespace", main.action_pick_namespace)
         yield SystemCommand(
             "namespace: all", "show every namespace", lambda: main.set_namespace(None)
         )
-        namespaces = sorted({p.metadata.namespace or "" for p in self.data.store.pods.values()})
-        for ns in namespaces:
+        for ns in self._namespaces():
             yield SystemCommand(
                 f"namespace: {escape(ns)}",
                 "show only this namespace",
@@ -410,9 +438,124 @@ class KubetuiApp(App[None]):
         for name in sorted(self.available_themes):
             yield SystemCommand(
                 f"theme: {escape(name)}",
-                "switch colours",
-                lambda name=name: setattr(self, "theme", name),
+                "switch colours (kept in the config file)",
+                lambda name=name: self.choose_theme(name),
             )
-        yield from action_commands(self, screen)
-        yield SystemCommand("help: keys", "every key that works here", self.action_help)
-        yield SystemCommand("quit", "leave kubetui", self.action_quit)
+
+    def _binding_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """One entry per binding id live on ``screen`` (not :data:`PALETTE_HIDDEN`; a
+        key ``check_action`` hides, as the write keys when read-only, is left out), run
+        as its key would run it."""
+        entries: dict[str, tuple[Binding, DOMNode, list[str]]] = {}
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if binding.id is None or binding.id in PALETTE_HIDDEN or not active.enabled:
+                continue
+            _, _, keys = entries.setdefault(binding.id, (binding, active.node, []))
+            keys.append(self.get_key_display(binding))
+        for ident, (binding, node, keys) in entries.items():
+            yield SystemCommand(
+                escape(binding.description or binding.action),
+                f"{', '.join(keys)}  ·  {ident}",
+                partial(self.run_action, binding.action, node),
+            )
+
+    def _namespaces(self) -> list[str]:
+        return sorted({p.metadata.namespace or "" for p in self.data.store.pods.values()})
+
+    # ------------------------------------------------------------------ ``:`` commands
+
+    def action_command_line(self) -> None:
+        if not isinstance(self.screen, CommandLine):
+            self.push_screen(CommandLine(self._command_arguments), self.run_command)
+
+    def action_colon_commands(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(command_rows(), "Commands: type : then one"))
+
+    def _command_arguments(self, command: str) -> list[str]:
+        """What ``:ns``/``:ctx`` complete: namespaces seen, the kubeconfig's contexts."""
+        if command == "ns":
+            return ["all", *self._namespaces()]
+        return self.opener.contexts() if self.opener is not None else []
+
+    async def run_command(self, text: str | None) -> None:
+        """Run a ``:`` command line (None or blank: the line was cancelled)."""
+        if not text or not text.strip():
+            return
+        try:
+            command, argument = parse_command(text)
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return
+        name = command.names[0]
+        if name == "q":
+            self.exit()
+        elif name == "ctx":
+            self.switch_context(argument)
+        else:
+            while len(self.screen_stack) > 1:
+                await self.pop_screen()
+            if command.view is not None:
+                self.main.action_show_view(command.view)
+            elif argument is None:
+                self.main.action_pick_namespace()
+            else:
+                self.main.set_namespace(None if argument == "all" else argument)
+
+    # ------------------------------------------------------------------ ``:ctx``
+
+    def switch_context(self, name: str | None) -> None:
+        """Show kube context ``name`` instead: connected off the UI thread; the current
+        one stays until that works (a failure is one line)."""
+        if self.opener is None:
+            self.notify(":ctx: no kubeconfig to switch in", severity="warning", markup=False)
+        elif name is None:
+            known = ", ".join(self.opener.contexts()) or "none"
+            self.notify(f":ctx needs a NAME (contexts: {known})", markup=False)
+        else:
+            self.notify(f"connecting to context {name}…", markup=False)
+            self.run_worker(
+                partial(self.opener.open, name),
+                thread=True,
+                group="context",
+                exclusive=True,
+                exit_on_error=False,
+                description=f"context {name}",
+            )
+
+    async def _context_opened(self, worker: Worker) -> None:
+        if worker.state == WorkerState.ERROR:
+            error = worker.error
+            text = (
+                str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
+            )
+            self.notify(f":ctx: {text}", severity="error", markup=False, timeout=8)
+        elif worker.state == WorkerState.SUCCESS and not self._exiting:
+            await self._show_connection(worker.result)
+
+    async def _show_connection(self, connection: Connection) -> None:
+        """Tear down what the current context feeds (its sources stopped, its store,
+        analysis, screens and timers dropped) and show ``connection`` from scratch, as a
+        fresh start would: nothing of the previous context can reach the new screens."""
+        self._epoch += 1  # late updates and analyses of the old sources are dropped
+        await asyncio.to_thread(self._stop_sources, self.sources)
+        self.kube = connection.kube
+        self.settings = connection.settings
+        self.kyuubi = self._kyuubi_client(connection.settings)
+        self.target = connection.target
+        self.sources = list(connection.sources)
+        self.source_names = connection.source_names
+        self.data = DashboardData(ClusterState(), self.data.clock)
+        self._analyser = Analyser()
+        self._analysing = False
+        self._analysis_took = 0.0
+        self._freeze_at = 0
+        self._noticed = {}
+        self._repaint_timer = None  # it belonged to the old main screen
+        self._mounted_at = monotonic()
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.switch_screen(MainScreen(self.data, self.target))
+        self._start_sources()
+        self.notify(f"context {self.target.context}", markup=False)

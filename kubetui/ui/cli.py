@@ -19,8 +19,9 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
 from kubetui.cli_args import (
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from kubetui.sources.kube_client import KubeClient
     from kubetui.sources.kyuubi import KyuubiConfig
     from kubetui.ui.app import KubetuiApp
+    from kubetui.ui.feed import Source
+    from kubetui.ui.header import Target
 
 #: A cheap GET every authenticated (even anonymous) user may make.
 _PROBE_PATH = "/version"
@@ -80,6 +83,76 @@ def add_demo_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
     return demo
 
 
+@dataclass(frozen=True)
+class Connection:
+    """What the dashboard shows of one kube context: the client, the settings for that
+    context, the sources (not started) with their sync names, and the header's target."""
+
+    kube: KubeClient
+    settings: Settings
+    sources: list[Source]
+    source_names: tuple[str, ...]
+    target: Target
+
+
+def connection(
+    kube: KubeClient,
+    namespaces: Sequence[str] | None,
+    settings: Settings,
+    *,
+    server_label: str | None = None,
+    hot_loops: bool = False,
+) -> Connection:
+    """The sources for ``kube`` (and Kyuubi, when the settings name one). Read-only
+    settings make ``kube`` refuse every write."""
+    from kubetui.ui.feed import cluster_sources
+    from kubetui.ui.header import Target
+
+    kube.read_only = kube.read_only or settings.read_only
+    target = Target(
+        context=kube.context,
+        server=server_label or kube.server,
+        namespaces=tuple(namespaces) if namespaces else None,
+    )
+    sources, names = cluster_sources(kube, namespaces, hot_loops=hot_loops, kyuubi=settings.kyuubi)
+    return Connection(kube, settings, sources, names, target)
+
+
+class ContextOpener:
+    """Opens another context of the kubeconfig the dashboard started from (``:ctx``),
+    as ``kubetui --context NAME`` would: the same kubeconfig, namespaces and hot-loops
+    choice, that context's settings, and the server's answer checked before the app
+    lets go of the context it shows. Called off the UI thread (it does network I/O)."""
+
+    def __init__(
+        self,
+        kubeconfig: str | None,
+        namespaces: Sequence[str] | None,
+        settings_for: Callable[[str | None], Settings],
+        *,
+        hot_loops: bool = False,
+    ) -> None:
+        self.kubeconfig = kubeconfig
+        self.namespaces = namespaces
+        self.settings_for = settings_for
+        self.hot_loops = hot_loops
+
+    def contexts(self) -> list[str]:
+        """The kubeconfig's context names (none when it cannot be read)."""
+        from kubetui.sources.kube_client import kubeconfig_contexts
+
+        return kubeconfig_contexts(self.kubeconfig)
+
+    def open(self, context: str) -> Connection:
+        """A connection to ``context``; UserError (one line) if it cannot be had."""
+        from kubetui.sources.kube_client import connect
+
+        kube = connect(self.kubeconfig, context)
+        settings = self.settings_for(kube.context)
+        kube.get(_PROBE_PATH)
+        return connection(kube, self.namespaces, settings, hot_loops=self.hot_loops)
+
+
 def dashboard_app(
     kube: KubeClient,
     namespaces: Sequence[str] | None,
@@ -89,33 +162,25 @@ def dashboard_app(
     theme: str | None = None,
     hot_loops: bool = False,
     settings: Settings | None = None,
+    opener: ContextOpener | None = None,
 ) -> KubetuiApp:
     """The dashboard on ``kube``, fed from the cluster (and Kyuubi, when the settings
-    name one); not yet running. Read-only settings make ``kube`` refuse every write."""
+    name one); not yet running. ``theme`` (``--theme``) wins over the settings' one;
+    ``opener`` lets ``:ctx`` switch contexts."""
     from kubetui.config import Settings
     from kubetui.ui.app import KubetuiApp
-    from kubetui.ui.feed import cluster_sources
-    from kubetui.ui.header import Target
 
     settings = settings or Settings()
-    kube.read_only = kube.read_only or settings.read_only
-
-    target = Target(
-        context=kube.context,
-        server=server_label or kube.server,
-        namespaces=tuple(namespaces) if namespaces else None,
-    )
-    sources, source_names = cluster_sources(
-        kube, namespaces, hot_loops=hot_loops, kyuubi=settings.kyuubi
-    )
+    first = connection(kube, namespaces, settings, server_label=server_label, hot_loops=hot_loops)
     return KubetuiApp(
-        sources,
-        target,
-        source_names=source_names,
+        first.sources,
+        first.target,
+        source_names=first.source_names,
         kube=kube,
         clock=clock,
-        theme=theme,
+        theme=theme or settings.theme,
         settings=settings,
+        opener=opener,
     )
 
 
@@ -124,12 +189,15 @@ def dashboard_settings(
 ) -> Settings:
     """The config file's settings for ``context``, with the command line's over them:
     ``--read-only`` can only add, the Kyuubi flags replace or amend the configured server
-    (``kyuubi`` is the demo's own, used when neither names one)."""
+    (``kyuubi`` is the demo's own, used when neither names one). The ``keys:`` are
+    checked here, before the terminal is taken (UserError, one line)."""
     import msgspec
 
-    from kubetui.config import kyuubi_from_flags, load_settings
+    from kubetui.config import config_file, kyuubi_from_flags, load_settings
+    from kubetui.ui.key_config import check_keymap
 
     settings = load_settings(context)
+    keys = check_keymap(settings.keys, str(config_file()))
     chosen = kyuubi_from_flags(
         getattr(args, "kyuubi_url", None),
         getattr(args, "kyuubi_user", None),
@@ -137,7 +205,7 @@ def dashboard_settings(
         settings.kyuubi or kyuubi,
     )
     return msgspec.structs.replace(
-        settings, read_only=settings.read_only or args.read_only, kyuubi=chosen
+        settings, read_only=settings.read_only or args.read_only, kyuubi=chosen, keys=keys
     )
 
 
@@ -255,12 +323,19 @@ def run_dashboard(args: argparse.Namespace) -> int:
         kube = connect_from_args(args)
         settings = dashboard_settings(args, kube.context)
         kube.get(_PROBE_PATH)  # KubeError (one line, exit 2) before the terminal is taken
+        namespaces = namespaces_of(args)
         app = dashboard_app(
             kube,
-            namespaces_of(args),
+            namespaces,
             theme=args.theme,
             hot_loops=args.hot_loops,
             settings=settings,
+            opener=ContextOpener(
+                args.kubeconfig,
+                namespaces,
+                lambda context: dashboard_settings(args, context),
+                hot_loops=args.hot_loops,
+            ),
         )
         return run_in_terminal(app)
 
@@ -298,6 +373,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 f"kubetui demo: cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}"
             ) from None
         kube = connect(str(sim.kubeconfig_path))
+        kyuubi = demo_kyuubi(sim)
         app = dashboard_app(
             kube,
             None,
@@ -305,6 +381,12 @@ def run_demo(args: argparse.Namespace) -> int:
             clock=sim.state.clock.now,
             theme=args.theme,
             hot_loops=args.hot_loops,
-            settings=dashboard_settings(args, kube.context, kyuubi=demo_kyuubi(sim)),
+            settings=dashboard_settings(args, kube.context, kyuubi=kyuubi),
+            opener=ContextOpener(  # the demo's contexts: one per user of the sim
+                str(sim.kubeconfig_path),
+                None,
+                lambda context: dashboard_settings(args, context, kyuubi=kyuubi),
+                hot_loops=args.hot_loops,
+            ),
         )
         return run_in_terminal(app)

@@ -1,7 +1,8 @@
 """Every key of the dashboard, as data: the bindings with their kebab-case ids.
 
 Help (``?``) and the command palette read the live bindings, so a key remapped with
-``App.set_keymap({id: keys})`` shows its new key everywhere.
+``App.set_keymap({id: keys})`` shows its new key everywhere. The palette lists every
+binding with an id except :data:`PALETTE_HIDDEN`, with its keys and id.
 """
 
 from __future__ import annotations
@@ -48,9 +49,30 @@ COPY_BINDINGS: list[Binding] = [
 #: Action names of the write keys, for ``check_action``.
 WRITE_ACTIONS = frozenset(b.action for b in (*POD_ACTION_BINDINGS, *CLEANUP_BINDINGS))
 
+#: ``:`` is k9s' command line (``:pods``, ``:ns NAME``, ``:ctx NAME``; kubetui/ui/command_line.py)
+#: and ctrl+a lists its commands, as in k9s; the palette is ctrl+p, Textual's own key.
 APP_BINDINGS: list[Binding] = [
-    Binding("ctrl+p,colon", "command_palette", "Commands", id="command-palette"),
+    Binding("ctrl+p", "command_palette", "Commands", id="command-palette"),
+    Binding("colon", "command_line", "Command line", show=False, id="command-line"),
+    Binding("ctrl+a", "colon_commands", ": commands", show=False, id="command-list"),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
     Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit-now"),
 ]
+
+#: Bindings the palette leaves out: moving in a list and the keys that open the palette
+#: or the command line themselves.
+PALETTE_HIDDEN = frozenset(
+    {
+        "cursor-up",
+        "cursor-down",
+        "page-up",
+        "page-down",
+        "first-row",
+        "last-row",
+        "back",
+        "command-palette",
+        "command-line",
+        "quit-now",
+    }
+)

@@ -15,21 +15,26 @@ from kubetui.sources.updates import SourceUpdate
 class SourceUpdated(Message):
     """What a source thread produced (``sources/updates.py``).
 
-    Never replaceable: each batch is a delta the store must apply in order.
+    Never replaceable: each batch is a delta the store must apply in order. ``epoch``
+    counts the app's kube contexts (``:ctx``): an update still queued from the sources of
+    the previous one is dropped, never applied to the new context's store.
     """
 
-    def __init__(self, update: SourceUpdate) -> None:
+    def __init__(self, update: SourceUpdate, epoch: int = 0) -> None:
         super().__init__()
         self.update = update
+        self.epoch = epoch
 
 
 class AnalysisFinished(Message):
-    """Engines and findings computed off the UI thread for store version ``version``."""
+    """Engines and findings computed off the UI thread for store version ``version`` of
+    context ``epoch`` (see :class:`SourceUpdated`)."""
 
-    def __init__(self, version: int, analysis: Analysis) -> None:
+    def __init__(self, version: int, analysis: Analysis, epoch: int = 0) -> None:
         super().__init__()
         self.version = version
         self.analysis = analysis
+        self.epoch = epoch
 
 
 class PodChosen(Message):

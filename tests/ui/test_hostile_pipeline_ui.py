@@ -227,7 +227,7 @@ async def drive(app: KubetuiApp, cluster: Cluster, logs: list[str] | None) -> No
         await pilot.pause()
         drawn(app, "cleanup screen")
         await pilot.press("escape")
-        await pilot.press("colon", *"namespace:")
+        await pilot.press("ctrl+p", *"namespace:")
         await pilot.pause(0.2)
         drawn(app, "command palette")
         await pilot.press("escape")

@@ -146,7 +146,7 @@ async def test_hostile_text_in_every_view_detail_and_palette(hostile: RunningSim
         )
         await pilot.press("escape")
 
-        await pilot.press("colon")
+        await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"namespace: [b")
         await pilot.pause(0.3)
