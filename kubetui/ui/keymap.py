@@ -21,6 +21,7 @@ VIEW_BINDINGS: list[Binding] = [
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("s", "sort", "Sort", id="sort"),
     Binding("n", "pick_namespace", "Namespace", id="namespace"),
+    Binding("w", "toggle_wide", "Wide columns", show=False, id="wide"),
     Binding("escape", "back", "Back", show=False, id="back"),
 ]
 

@@ -5,9 +5,14 @@ update (Textualize/textual ``src/textual/widgets/_data_table.py``: ``add_rows`` 
 ``add_row``, ``_y_offsets`` and ``ordered_rows`` are rebuilt), which does not scale past
 ~10k rows (10k rows took about 1.5 s to first paint with Textual 8.2.8).
 This widget holds only the ordered keys; a row is asked for when it is about to be drawn,
-and its uncropped strip is cached by (key, row version, layout width, theme), so
+and its uncropped strip is cached by (key, row version, column layout, theme), so
 scrolling, cursor moves and repaints of unchanged rows cost nothing. Cell text is never
 parsed as markup: every cell becomes a plain ``Segment``.
+
+Columns fit the width (see ``Column``): they drop out whole by priority, and a cell that
+is wider than its column widens the column (a ``whole`` one) in the same frame, measured
+only when a row's strip is built, so the layout costs nothing per repaint. Wide mode shows
+every column at its widest and scrolls sideways (←/→, a column at a time).
 
 The cursor follows a key, not a position: when rows are added, removed or re-sorted
 around it, the selected key stays selected at the same height on screen.
@@ -24,6 +29,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
@@ -48,14 +54,102 @@ STYLE_NAMES = (
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """One column and how it gives way when the terminal is narrow.
+
+    As the width shrinks, columns drop out whole, highest ``priority`` first; what is
+    left over goes to the ``flex`` columns. A ``whole`` column (numbers, states) is never
+    shortened: it widens to its widest cell seen, or is hidden, because a cut ``1000``
+    reads as ``1``. Other text is shortened at a word (a number in it is never split),
+    names in the middle, keeping the suffix that tells a pod's siblings apart.
+    """
+
     title: str
-    #: Minimum width in cells.
+    #: Narrowest width in cells.
     width: int
-    #: Share of the spare width this column takes (0: fixed).
+    #: Share of the spare width this column takes, up to ``max_width`` (0: fixed).
     flex: int = 0
     right: bool = False
     #: Shorten long text in the middle (names: both ends tell rows apart).
     middle: bool = False
+    #: 0: always shown; higher numbers drop out first as the terminal narrows.
+    priority: int = 0
+    #: Widest a flex column grows (it never grows past its widest cell seen either).
+    max_width: int = 1000
+    #: Shown whole or not at all (numbers, states).
+    whole: bool = False
+    #: A primary column (NAME) widens to ``grow_to`` before any column of priority
+    #: ``grow_at`` or higher is shown: a readable name beats a NODE column.
+    grow_to: int = 0
+    grow_at: int = 0
+
+
+class Layout(NamedTuple):
+    """Where each column goes at one width: ``widths[i]`` is 0 for a hidden column."""
+
+    widths: tuple[int, ...]
+    #: (column index, column, width) of the shown columns, left to right.
+    shown: tuple[tuple[int, Column, int], ...]
+    #: The row's width: each shown cell and the space after it.
+    total: int
+
+
+def layout_columns(
+    columns: Sequence[Column], available: int, seen: Sequence[int], *, wide: bool = False
+) -> Layout:
+    """The widths of ``columns`` in ``available`` cells; ``seen[i]``: the widest cell of
+    column i drawn so far. ``wide``: every column, each as wide as its widest cell (the
+    row may then be wider than ``available`` and scroll)."""
+    natural = [
+        max(c.width, cell_len(c.title), s) if c.whole else max(c.width, min(c.max_width, s))
+        for c, s in zip(columns, seen, strict=True)
+    ]
+    base = [n if c.whole or wide else c.width for c, n in zip(columns, natural, strict=True)]
+    if wide:
+        widths = base
+    else:
+        widths = [b if c.priority == 0 else 0 for c, b in zip(columns, base, strict=True)]
+        used = sum(w + 1 for w in widths if w)
+        # (priority, 0 = a primary column's widening, 1 = a column, index)
+        steps = sorted(
+            [(c.priority, 1, i) for i, c in enumerate(columns) if c.priority]
+            + [(c.grow_at, 0, i) for i, c in enumerate(columns) if c.grow_to > c.width]
+        )
+        for _, kind, i in steps:
+            if kind == 0:
+                grow = min(columns[i].grow_to, natural[i]) - widths[i]
+                grow = max(0, min(grow, available - used))
+                widths[i] += grow
+                used += grow
+            elif used + base[i] + 1 <= available:
+                widths[i] = base[i]
+                used += base[i] + 1
+            else:
+                break  # strictly by priority: a narrower column further down waits too
+    _share_spare(columns, widths, natural, available - sum(w + 1 for w in widths if w))
+    cells = tuple((i, columns[i], w) for i, w in enumerate(widths) if w)
+    return Layout(tuple(widths), cells, sum(w + 1 for _, _, w in cells))
+
+
+def _share_spare(
+    columns: Sequence[Column], widths: list[int], natural: Sequence[int], spare: int
+) -> None:
+    """Hand ``spare`` cells to the shown flex columns in proportion to their ``flex``,
+    each up to its natural width; what none can take stays blank on the right."""
+    while spare > 0:
+        growing = [i for i, c in enumerate(columns) if c.flex and 0 < widths[i] < natural[i]]
+        if not growing:
+            return
+        total = sum(columns[i].flex for i in growing)
+        given = 0
+        for i in growing:
+            share = min(spare * columns[i].flex // total, natural[i] - widths[i])
+            widths[i] += share
+            given += share
+        if not given:  # shares rounded down to nothing: one cell to the biggest flex
+            i = max(growing, key=lambda i: columns[i].flex)
+            widths[i] += 1
+            given = 1
+        spare -= given
 
 
 class Row(NamedTuple):
@@ -66,6 +160,12 @@ class Row(NamedTuple):
     style: str | None = None
     #: One text across the whole width (a group heading), instead of cells.
     banner: str | None = None
+    #: Per cell, a shorter form (or None) shown when the cell does not fit its column.
+    shorter: Sequence[str | None] = ()
+
+
+def _cells(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
 
 
 def fit(text: str, width: int, *, middle: bool = False, right: bool = False) -> str:
@@ -74,7 +174,11 @@ def fit(text: str, width: int, *, middle: bool = False, right: bool = False) -> 
     # terminal inside the row's segment and broke the screen (found by
     # tests/ui/test_hostile_pipeline_ui.py).
     text = single_line(text)
-    length = len(text) if text.isascii() else cell_len(text)
+    return _fit(text, _cells(text), width, middle=middle, right=right)
+
+
+def _fit(text: str, length: int, width: int, *, middle: bool, right: bool) -> str:
+    """``fit`` of a one-line ``text`` whose width in cells is ``length``."""
     if length <= width:
         pad = " " * (width - length)
         return pad + text if right else text + pad
@@ -83,7 +187,24 @@ def fit(text: str, width: int, *, middle: bool = False, right: bool = False) -> 
     if middle and text.isascii():
         head = (width - 1) // 2
         return f"{text[:head]}…{text[len(text) - (width - 1 - head) :]}"
-    return set_cell_size(text, width - 1) + "…"
+    head = _cut_end(text, width - 1) + "…"
+    return head + " " * (width - _cells(head))
+
+
+def _cut_end(text: str, cells: int) -> str:
+    """The start of ``text`` in at most ``cells`` cells, never ending inside a number: a
+    cut through a word goes back to the space before it, else (one long word) to before
+    the digits it would split. ``Error 143 SIGTERM`` at 10 is ``Error 143 ``, never
+    ``Error 14``."""
+    head = text[:cells] if text.isascii() else set_cell_size(text, cells).rstrip(" ")
+    rest = text[len(head) : len(head) + 1] if text.startswith(head) else ""
+    if rest and rest != " " and head and head[-1] != " ":
+        space = head.rfind(" ")
+        if space >= 0:
+            head = head[: space + 1]
+        elif rest.isdigit():
+            head = head.rstrip("0123456789")
+    return head
 
 
 class LineTable(ScrollView, can_focus=True):
@@ -128,6 +249,8 @@ class LineTable(ScrollView, can_focus=True):
         Binding("home,g", "jump(0)", "First", show=False, id="first-row"),
         Binding("end,G", "jump(-1)", "Last", show=False, id="last-row"),
         Binding("enter", "activate", "Open", id="open-row"),
+        Binding("left", "scroll_columns(-1)", "Scroll left", show=False, id="scroll-left"),
+        Binding("right", "scroll_columns(1)", "Scroll right", show=False, id="scroll-right"),
     ]
 
     class CursorMoved(Message):
@@ -167,6 +290,19 @@ class LineTable(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.columns = list(columns)
+        #: Every column shown at its widest, scrolled sideways (``w``).
+        self.wide = False
+        #: Per column, the widest cell drawn so far (cells are measured as strips are
+        #: built); ``_seen_version`` moves when one outgrew its column.
+        self._seen = [0] * len(self.columns)
+        self._seen_version = 0
+        self._layout: Layout | None = None
+        #: What ``_layout`` was computed from: (width, wide, seen version).
+        self._layout_key: tuple[int, bool, int] | None = None
+        #: Names the layout in the strip cache keys; moves whenever the layout may have.
+        self._layout_id = 0
+        #: The layout every line of the pass being drawn uses.
+        self._drawing: Layout | None = None
         self._row_of = row_of
         self._version_of = version_of
         self.empty_text = empty_text
@@ -176,7 +312,6 @@ class LineTable(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
         #: Screen row (0: the first under the header) → the strip cache key drawn there.
         self._shown: dict[int, tuple] = {}
-        self._column_layout: tuple[int, list[int]] | None = None
         #: (size, container size, virtual size) at the last layout that updated them.
         self._sized: tuple[Size, Size, Size] | None = None
         self._base_style = Style()
@@ -221,13 +356,14 @@ class LineTable(ScrollView, can_focus=True):
         if not self.keys:
             self.refresh()
             return
-        width = self.scrollable_content_region.width
+        self._current_layout()
+        layout_id = self._layout_id
         theme = self.app.theme
         top = self.scroll_offset.y
         shown = self._shown
         for index in range(top, min(top + self._body_height(), len(self.keys))):
             key = self.keys[index]
-            if shown.get(index - top) != (key, self._version_of(key), width, theme):
+            if shown.get(index - top) != (key, self._version_of(key), layout_id, theme):
                 self.refresh_line(index + 1)
 
     def select_key(self, key: str) -> bool:
@@ -246,9 +382,10 @@ class LineTable(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.height - 1, 1)
 
     def _update_virtual_size(self) -> None:
-        # The minimum widths: flexible columns share whatever the viewport has beyond
-        # that when drawn, so a scrollbar appearing never makes the rows too wide.
-        width = sum(c.width for c in self.columns) + len(self.columns)
+        # Narrow, the columns fit the viewport whatever its width (a vertical scrollbar
+        # appearing included), so there is nothing to scroll sideways; wide, the rows'
+        # width (which does not depend on the viewport's).
+        width = self._current_layout().total if self.wide else 0
         size = Size(width, len(self.keys) + 1)
         old = self.virtual_size
         if size == old:
@@ -272,20 +409,27 @@ class LineTable(ScrollView, can_focus=True):
                 return False
         return True
 
-    def _widths(self, available: int) -> list[int]:
-        if self._column_layout is not None and self._column_layout[0] == available:
-            return self._column_layout[1]
-        widths = [c.width for c in self.columns]
-        spare = available - sum(widths) - len(widths)
-        flex_total = sum(c.flex for c in self.columns)
-        if spare > 0 and flex_total:
-            shares = [spare * c.flex // flex_total for c in self.columns]
-            shares[max(range(len(shares)), key=lambda i: self.columns[i].flex)] += spare - sum(
-                shares
-            )
-            widths = [w + s for w, s in zip(widths, shares, strict=True)]
-        self._column_layout = (available, widths)
-        return widths
+    def _current_layout(self) -> Layout:
+        """The columns' layout at the current width, recomputed when the width, the mode
+        or a widest cell changed."""
+        key = (self.scrollable_content_region.width, self.wide, self._seen_version)
+        if self._layout is None or key != self._layout_key:
+            layout = layout_columns(self.columns, key[0], self._seen, wide=self.wide)
+            if self._layout is None or layout != self._layout or key[0] != self._layout_key[0]:
+                self._layout_id += 1
+                self._layout = layout
+            self._layout_key = key
+        return self._layout
+
+    def set_wide(self, wide: bool) -> None:
+        """Show every column at its widest, scrolled sideways (or fit them again)."""
+        if wide == self.wide:
+            return
+        self.wide = wide
+        if not wide:
+            self.scroll_to(x=0, animate=False, force=True)
+        self._update_virtual_size()
+        self.refresh()
 
     def _size_updated(
         self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
@@ -347,6 +491,22 @@ class LineTable(ScrollView, can_focus=True):
     def action_jump(self, index: int) -> None:
         self._move(len(self.keys) - 1 if index < 0 else index)
 
+    def action_scroll_columns(self, step: int) -> None:
+        """Scroll to the next (previous) column's start; when there is nothing more to see
+        that way the key goes on to the view (the Nodes view's ←/→)."""
+        x, limit = round(self.scroll_offset.x), self.max_scroll_x
+        starts, start = [], 0
+        for _, _, width in self._current_layout().shown:
+            starts.append(start)
+            start += width + 1
+        if step > 0:
+            target = next((s for s in starts if s > x), limit) if x < limit else None
+        else:
+            target = max((s for s in starts if s < x), default=0) if x > 0 else None
+        if target is None:
+            raise SkipAction()
+        self.scroll_to(x=min(target, limit), animate=False, force=True)
+
     def action_activate(self) -> None:
         if self._cursor_key is not None:
             self.post_message(self.RowActivated(self, self._cursor_key))
@@ -386,17 +546,16 @@ class LineTable(ScrollView, can_focus=True):
         super().notify_style_update()
         self._combined.clear()
 
-    def _row_strip(self, key: str, width: int, screen_row: int) -> Strip:
-        cache_key = (key, self._version_of(key), width, self.app.theme)
+    def _row_strip(self, key: str, layout: Layout, width: int, screen_row: int) -> Strip:
+        cache_key = (key, self._version_of(key), self._layout_id, self.app.theme)
         self._shown[screen_row] = cache_key
         strip = self._strips.get(cache_key)
         if strip is not None:
             return strip
         row = self._row_of(key)
-        widths = self._widths(width)
-        total = sum(widths) + len(widths)
         if row.banner is not None:
-            strip = Strip([Segment(fit(row.banner, total), self._cell_style(row.style, None))])
+            text = fit(row.banner, max(layout.total, width))
+            strip = Strip([Segment(text, self._cell_style(row.style, None))])
             self._strips.set(cache_key, strip)
             return strip
         # Neighbouring cells of one style become one segment: fewer segments for
@@ -406,13 +565,18 @@ class LineTable(ScrollView, can_focus=True):
         run_style: Style | None = None
         cells, styles = row.cells, row.styles
         separator = self._cell_style(row.style, None)
-        for i, (column, cell_width) in enumerate(zip(self.columns, widths, strict=True)):
-            text = fit(
-                cells[i] if i < len(cells) else "",
-                cell_width,
-                middle=column.middle,
-                right=column.right,
-            )
+        seen = self._seen
+        for i, column, cell_width in layout.shown:
+            text = single_line(cells[i]) if i < len(cells) else ""
+            length = len(text) if text.isascii() else cell_len(text)
+            if length > seen[i]:
+                seen[i] = length
+                if length > cell_width:
+                    self._seen_version += 1  # the layout may widen this column
+            if length > cell_width and i < len(row.shorter) and (short := row.shorter[i]):
+                text = single_line(short)
+                length = len(text) if text.isascii() else cell_len(text)
+            text = _fit(text, length, cell_width, middle=column.middle, right=column.right)
             style = self._cell_style(row.style, styles[i] if i < len(styles) else None)
             if style is not run_style:
                 if texts:
@@ -425,14 +589,14 @@ class LineTable(ScrollView, can_focus=True):
             texts.append(" ")
         if texts:
             segments.append(Segment("".join(texts), run_style))
-        strip = Strip(segments, total)
+        strip = Strip(segments, layout.total)
         self._strips.set(cache_key, strip)
         return strip
 
-    def _header_strip(self, width: int) -> Strip:
+    def _header_strip(self, layout: Layout) -> Strip:
         style = self._base_style + self._style("header")
         segments = []
-        for column, cell_width in zip(self.columns, self._widths(width), strict=True):
+        for _, column, cell_width in layout.shown:
             segments.append(Segment(fit(column.title, cell_width, right=column.right), style))
             segments.append(Segment(" ", style))
         return Strip(segments)
@@ -443,13 +607,30 @@ class LineTable(ScrollView, can_focus=True):
         if base != self._base_style:
             self._base_style = base
             self._combined.clear()
-        return super().render_lines(crop)
+        # A cell outgrew its column: lay out again and draw this pass over, so a cut
+        # number never reaches the screen. One layout for all the lines of a pass (a
+        # layout changing midway mixed widths); widths only grow, so this settles at once.
+        self._drawing = layout = self._current_layout()
+        try:
+            strips = super().render_lines(crop)
+            for _ in range(len(self.columns)):
+                if self._current_layout() is layout:
+                    break
+                if self.wide:
+                    self.call_later(self._update_virtual_size)
+                self._drawing = layout = self._current_layout()
+                self.refresh()
+                strips = super().render_lines(crop)
+        finally:
+            self._drawing = None
+        return strips
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         scroll_x, scroll_y = self.scroll_offset
+        layout = self._drawing or self._current_layout()
         if y == 0:
-            header = self._header_strip(width)
+            header = self._header_strip(layout)
             return header.crop_extend(scroll_x, scroll_x + width, self._style("header"))
         index = scroll_y + y - 1
         if not self.keys:
@@ -460,7 +641,7 @@ class LineTable(ScrollView, can_focus=True):
             return Strip.blank(width, self._base_style)
         if index >= len(self.keys):
             return Strip.blank(width, self._base_style)
-        strip = self._row_strip(self.keys[index], width, y - 1)
+        strip = self._row_strip(self.keys[index], layout, width, y - 1)
         strip = strip.crop_extend(scroll_x, scroll_x + width, self._base_style)
         if index == self.cursor:
             cursor = self._style("cursor-focused" if self.has_focus else "cursor")

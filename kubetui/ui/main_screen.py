@@ -105,6 +105,8 @@ class MainScreen(WriteActions, CopyActions, Screen):
         self.current = 1
         #: The operator switched views: the landing rule no longer applies.
         self.view_chosen = False
+        #: ``w``: every column, scrolled sideways.
+        self.wide = False
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.target, self.data)
@@ -165,6 +167,8 @@ class MainScreen(WriteActions, CopyActions, Screen):
             parts.append(f"filter {view.filter_text!r}")
         if scope := view.scope_text():
             parts.append(scope)
+        if self.wide:
+            parts.append("wide ←→")
         titles = [(n, v.TITLE, v.SHORT) for n, v in self.views.items()]
         self.query_one(ViewBar).show(titles, self.current, " · ".join(parts))
 
@@ -206,6 +210,14 @@ class MainScreen(WriteActions, CopyActions, Screen):
         elif view.filter_text:
             view.set_filter("")
             self._show_view_bar()
+
+    def action_toggle_wide(self) -> None:
+        """Every table shows all its columns at their widest and scrolls sideways (←/→),
+        or fits the terminal again; the views keep the mode as they are switched."""
+        self.wide = not self.wide
+        for table in self.query(LineTable):
+            table.set_wide(self.wide)
+        self._show_view_bar()
 
     def action_pick_namespace(self) -> None:
         from kubetui.ui.dialogs import NamespacePicker

@@ -106,6 +106,15 @@ class PodRow:
         f = self.fixed
         return (*f[:5], restarts, last, *f[7:10], age)
 
+    def shorter(self, now: datetime) -> tuple[str | None, ...]:
+        """The cells' short forms for a narrow table: LAST TERMINATION as reason, exit
+        code and age (``OOMKilled 137 4m``), without what the code means."""
+        if not self.termination:
+            return ()
+        head = " ".join(self.termination.split(" ", 2)[:2])
+        age = human_duration(now - as_aware(self.terminated_at)) if self.terminated_at else ""
+        return (None,) * 6 + (f"{head} {age}".rstrip(),)
+
 
 def pod_row(pod: Pod, memory_capacity: int | None, style: str | None) -> PodRow:
     """The clock-free part of ``pod``'s row (see :func:`pod_cells`)."""

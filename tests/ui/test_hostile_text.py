@@ -118,7 +118,7 @@ async def test_hostile_text_in_every_view_detail_and_palette(hostile: RunningSim
         await pilot.press("2")
         text = _assert_inert(app)
         row = next(line for line in text.splitlines() if MARKUP in line)
-        assert row.startswith("!! [b]hostile[…") and "CrashLoopBackOff" in row
+        assert row.startswith(f"!! {NAMESPACE}") and "CrashLoopBackOff" in row
         assert f"{CLOSE}␛[2J 137 SIGKILL" in row
 
         await pilot.press("3")

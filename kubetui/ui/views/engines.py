@@ -21,19 +21,22 @@ from kubetui.model.pod_status import pod_columns
 from kubetui.ui.line_table import Column, LineTable, Row
 from kubetui.ui.views.base import View
 
+#: Narrowing, the columns go in this order: INSTANCE, KIND, USER, NAMESPACE, REASON,
+#: DRIVER; at 80 columns the two states side by side (STATE, KYUUBI), the executors and
+#: AGE stay, with the ENGINE id.
 COLUMNS = (
-    Column("", 1),
-    Column("NAMESPACE", 15),
-    Column("ENGINE", 20, flex=2, middle=True),
-    Column("STATE", 9),
-    Column("KYUUBI", 10),
-    Column("DRIVER", 16),
-    Column("EXEC R/F/N", 10),
-    Column("REASON", 16, flex=1),
-    Column("USER", 8),
-    Column("KIND", 14),
-    Column("INSTANCE", 21),
-    Column("AGE", 5, right=True),
+    Column("", 1, whole=True),
+    Column("NAMESPACE", 9, flex=1, max_width=20, priority=7),
+    Column("ENGINE", 20, flex=4, max_width=40, middle=True, grow_to=36, grow_at=5),
+    Column("STATE", 9, whole=True, priority=1),
+    Column("KYUUBI", 10, whole=True, priority=2),
+    Column("DRIVER", 10, flex=1, max_width=24, priority=5),
+    Column("EXEC R/F/N", 10, whole=True, priority=3),
+    Column("REASON", 10, flex=2, max_width=40, priority=6),
+    Column("USER", 6, flex=1, max_width=20, priority=8),
+    Column("KIND", 4, whole=True, priority=9),
+    Column("INSTANCE", 12, flex=1, max_width=40, middle=True, priority=10),
+    Column("AGE", 4, right=True, whole=True, priority=4),
 )
 _STATE_STYLE = {
     "FAILED": "critical",

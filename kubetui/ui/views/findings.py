@@ -12,10 +12,11 @@ from kubetui.ui.line_table import Column, LineTable, Row
 from kubetui.ui.rows import finding_cells, finding_group_title, qualified
 from kubetui.ui.views.base import View
 
+#: Both always shown: the evidence takes most of the spare width, the name the rest.
 COLUMNS = (
-    Column("", 2),
-    Column("NAMESPACE/NAME", 34, flex=1, middle=True),
-    Column("EVIDENCE", 40, flex=3),
+    Column("", 2, whole=True),
+    Column("NAMESPACE/NAME", 30, flex=1, max_width=80, middle=True),
+    Column("EVIDENCE", 30, flex=2),
 )
 _GROUP = "group:"
 

@@ -11,13 +11,14 @@ from kubetui.ui.line_table import Column, LineTable, Row
 from kubetui.ui.rows import MARKER, qualified
 from kubetui.ui.views.base import View
 
+#: Narrowing, MANAGERS goes first, then the peers' median, then KIND.
 COLUMNS = (
-    Column("", 2),
-    Column("KIND", 14),
-    Column("NAMESPACE/NAME", 28, flex=2, middle=True),
-    Column("PER MIN", 7, right=True),
-    Column("PEER MEDIAN", 16, right=True),
-    Column("MANAGERS", 16, flex=1),
+    Column("", 2, whole=True),
+    Column("KIND", 10, flex=1, max_width=40, priority=2),
+    Column("NAMESPACE/NAME", 24, flex=3, max_width=80, middle=True, grow_to=40, grow_at=3),
+    Column("PER MIN", 7, right=True, whole=True, priority=1),
+    Column("PEER MEDIAN", 11, right=True, whole=True, priority=3),
+    Column("MANAGERS", 10, flex=2, priority=4),
 )
 NO_CHURN = (
     "No churn data. Hot loops are found from metadata-only watches of workload kinds "

@@ -36,22 +36,25 @@ from kubetui.ui.views.base import View
 _BIG_BATCH = 512
 
 NODE_COLUMNS = (
-    Column("", 2),
-    Column("NODE", 16, flex=2),
-    Column("MEMORY", 7, right=True),
-    Column("PODS", 4, right=True),
-    Column("CONDITIONS", 8, flex=1),
+    Column("", 2, whole=True),
+    # EC2 names differ in the middle (ip-10-0-0-11.ec2.internal): cut at the end.
+    Column("NODE", 16, flex=2, max_width=63),
+    Column("MEMORY", 6, right=True, whole=True, priority=2),
+    Column("PODS", 4, right=True, whole=True, priority=3),
+    Column("CONDITIONS", 8, flex=1, max_width=50, priority=1),
 )
+#: Narrowing, the columns go in this order: LIMIT, REQUEST, QoS, CONTAINER, USED, SCORE;
+#: the rank, the pod and its oom_score_adj stay.
 OOM_COLUMNS = (
-    Column("#", 3, right=True),
-    Column("NAMESPACE/POD", 24, flex=2, middle=True),
-    Column("CONTAINER", 14, flex=1),
-    Column("QoS", 10),
-    Column("ADJ", 5, right=True),
-    Column("USED", 7, right=True),
-    Column("SCORE", 5, right=True),
-    Column("REQUEST", 7, right=True),
-    Column("LIMIT", 7, right=True),
+    Column("#", 3, right=True, whole=True),
+    Column("NAMESPACE/POD", 16, flex=2, max_width=80, middle=True, grow_to=32, grow_at=4),
+    Column("CONTAINER", 10, flex=1, max_width=40, priority=4),
+    Column("QoS", 10, whole=True, priority=5),
+    Column("ADJ", 5, right=True, whole=True, priority=1),
+    Column("USED", 7, right=True, whole=True, priority=3),
+    Column("SCORE", 5, right=True, whole=True, priority=2),
+    Column("REQUEST", 7, right=True, whole=True, priority=6),
+    Column("LIMIT", 7, right=True, whole=True, priority=7),
 )
 _PRESSURES = ("MemoryPressure", "DiskPressure", "PIDPressure")
 

@@ -24,18 +24,22 @@ INDEX_INTERVAL: Final = 0.006
 #: Rows whose clock-free part is kept (a few screens' worth).
 ROW_CACHE: Final = 2048
 
+#: Narrowing, the columns go in this order: QoS (OOM ADJ implies it: 1000 BestEffort,
+#: -997 Guaranteed), NODE, OOM ADJ, NAMESPACE (the header names the scope); at 80 columns
+#: what tells a pod's trouble stays: STATUS, READY, RESTARTS, LAST TERMINATION and AGE.
 COLUMNS = (
-    Column("", 2),
-    Column("NAMESPACE", 12),
-    Column("NAME", 22, flex=4, middle=True),
-    Column("STATUS", 17),
-    Column("READY", 5),
-    Column("RESTARTS", 11),
-    Column("LAST TERMINATION", 28, flex=1),
-    Column("QoS", 10),
-    Column("OOM ADJ", 7, right=True),
-    Column("NODE", 16, flex=1),
-    Column("AGE", 5, right=True),
+    Column("", 2, whole=True),
+    Column("NAMESPACE", 9, flex=1, max_width=20, priority=7),
+    Column("NAME", 18, flex=2, max_width=80, middle=True, grow_to=32, grow_at=6),
+    Column("STATUS", 16, flex=1, max_width=24, priority=1),
+    Column("READY", 5, whole=True, priority=2),
+    Column("RESTARTS", 8, whole=True, priority=3),
+    Column("LAST TERMINATION", 16, flex=2, max_width=60, priority=5),
+    Column("QoS", 10, whole=True, priority=10),
+    Column("OOM ADJ", 7, right=True, whole=True, priority=8),
+    # EC2 names differ in the middle (ip-10-0-0-11.ec2.internal): cut at the end.
+    Column("NODE", 16, flex=1, max_width=40, priority=9),
+    Column("AGE", 4, right=True, whole=True, priority=4),
 )
 
 
@@ -107,8 +111,8 @@ class PodsView(View):
         parts = self._parts(uid)
         if parts is None:
             return Row(("", "", "(deleted)"))
-        row = parts.row
-        return Row(row.cells(row.clock_texts(self.data.now())), row.styles)
+        row, now = parts.row, self.data.now()
+        return Row(row.cells(row.clock_texts(now)), row.styles, shorter=row.shorter(now))
 
     # ------------------------------------------------------------------ data
 
