@@ -25,6 +25,7 @@ from kubetui.cli_args import (
     add_read_only_flag,
     resolve_shared_flags,
 )
+from kubetui.completion import COMPLETE, SCRIPTS, SHELLS, run_complete
 from kubetui.errors import UserError
 from kubetui.logfile import headless_log
 from kubetui.paths import LOCATIONS
@@ -234,6 +235,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="one location (default: all, one per line)",
     )
 
+    completion = commands.add_parser(
+        "completion",
+        help="print the shell completion script for bash, zsh or fish",
+        description="Print a script that completes kubetui's commands, flags, kubeconfig "
+        "contexts, namespaces (the kubeconfig's and, when it answers, the server's) and "
+        "theme names. bash: eval \"$(kubetui completion bash)\"; zsh: source <(kubetui "
+        "completion zsh); fish: kubetui completion fish | source.",
+    )
+    completion.add_argument("shell", metavar="SHELL", choices=SHELLS, help="bash, zsh or fish")
+
     from kubetui.sim.cli import add_sim_parser
 
     add_sim_parser(commands)
@@ -256,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Libraries (urllib3 retries, the kubeconfig loader) log to the root logger; nothing
     # of that may reach the operator's terminal: failures are reported as one line.
     logging.getLogger().addHandler(logging.NullHandler())
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words[:1] == [COMPLETE]:
+        return run_complete(words[1:])
     try:
         args = parse_command_line(argv)
         if args.command in (None, "demo"):
@@ -274,6 +288,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return run_cleanup(args)
         if args.command == "sim":
             return args.handler(args)
+        if args.command == "completion":
+            sys.stdout.write(SCRIPTS[args.shell])
+            return EXIT_OK
         if args.command == "locate":
             for name, where in LOCATIONS.items():
                 if args.what in (None, name):
