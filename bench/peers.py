@@ -281,6 +281,65 @@ def _serve(pods: int) -> None:
             print(json.dumps({"end": end, "requests": entries}), flush=True)
 
 
+#: Clients of the real control plane that are not a measured tool: its own components
+#: (they share the admin kubeconfig, tests/e2e/control_plane.py) and the seeding.
+PLANE_AGENTS = ("kube-controller-manager/", "kube-scheduler/", "kwok/", "kube-apiserver/")
+#: audit.k8s.io/v1 Event.verb to the HTTP method (k8s.io/apiserver
+#: pkg/endpoints/request/requestinfo.go, v0.37: the verb is derived from the method).
+AUDIT_METHODS = {"create": "POST", "update": "PUT", "patch": "PATCH", "delete": "DELETE"}
+
+
+def audit_requests(lines: Iterable[str]) -> list[list[str]]:
+    """[method, path, query] of each request in audit log lines (audit.k8s.io/v1, one
+    JSON Event a line) made by a measured tool: one entry per request (its
+    ResponseComplete, or ResponseStarted for a watch, which completes only when closed)."""
+    entries = []
+    for line in lines:
+        event = json.loads(line)
+        agent = event.get("userAgent", "")
+        stage, verb = event.get("stage"), event.get("verb", "")
+        if agent.startswith(PLANE_AGENTS):
+            continue
+        if stage != ("ResponseStarted" if verb == "watch" else "ResponseComplete"):
+            continue
+        path, _, query = event["requestURI"].partition("?")
+        method = AUDIT_METHODS.get(verb.removesuffix("collection"), "GET")
+        entries.append([method, path, query])
+    return entries
+
+
+def _serve_real(pods: int) -> None:
+    """Start the real control plane holding ``scale:N`` (bench/real_cluster.py), print its
+    kubeconfig and pod count; then answer each stdin line ``START`` with the requests of
+    its audit log from byte offset START on."""
+    sys.path.insert(0, str(ROOT))
+    from bench.real_cluster import real_cluster
+
+    with (
+        tempfile.TemporaryDirectory() as root,
+        real_cluster(pods, Path(root)) as (plane, seeded),
+    ):
+        refused = len(seeded["refused"])
+        print(
+            json.dumps(
+                {
+                    "kubeconfig": str(plane.kubeconfig("admin")),
+                    "pods": seeded["pods"] - refused,
+                    "note": f"{seeded['pods']} pods seeded through the API in "
+                    f"{seeded['seconds']:.0f} s, {refused} writes refused",
+                }
+            ),
+            flush=True,
+        )
+        for line in sys.stdin:
+            with plane.audit_log.open("rb") as log:
+                log.seek(int(line))
+                chunk = log.read()
+            whole = chunk[: chunk.rfind(b"\n") + 1]  # a line being written waits for next time
+            entries = audit_requests(whole.decode().splitlines())
+            print(json.dumps({"end": int(line) + len(whole), "requests": entries}), flush=True)
+
+
 def _allow_access_reviews(api: Any) -> None:
     """Answer SelfSubjectAccessReviews "allowed" (k9s asks before listing), the rest as
     the sim does."""
@@ -298,11 +357,12 @@ def _allow_access_reviews(api: Any) -> None:
 
 
 class Server:
-    """The server child of one size."""
+    """The server child of one size: ``sim`` or ``real``."""
 
-    def __init__(self, pods: int) -> None:
+    def __init__(self, kind: str, pods: int) -> None:
+        self.kind = kind
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(pods)],
+            [sys.executable, __file__, "--serve" if kind == "sim" else "--serve-real", str(pods)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -311,10 +371,12 @@ class Server:
         self.stdin, self.stdout = self.process.stdin, self.process.stdout
         line = self.stdout.readline()
         if not line:
-            raise BenchError(f"the sim scale:{pods} did not start (see its output above)")
+            raise BenchError(f"the {kind} server did not start (see its output above)")
         started = json.loads(line)
         self.kubeconfig = Path(started["kubeconfig"])
         self.pods: int = started["pods"]
+        if "note" in started:
+            print(f"{kind} server: {started['note']}", flush=True)
         self.mark = 0
 
     def requests(self) -> list[Request]:
@@ -623,9 +685,19 @@ def rotate(items: list[Tool], shift: int) -> list[Tool]:
     return items[shift:] + items[:shift]
 
 
-def _say_run(pods: int, number: int, run: Run) -> None:
+class Setup(NamedTuple):
+    """A server and its size."""
+
+    server: str
+    pods: int
+
+    def __str__(self) -> str:
+        return f"{self.server} {self.pods:,}"
+
+
+def _say_run(setup: Setup, number: int, run: Run) -> None:
     if run.failure:
-        print(f"  {pods} pods, round {number}, {run.tool}: FAILED: {run.failure}", flush=True)
+        print(f"  {setup}, round {number}, {run.tool}: FAILED: {run.failure}", flush=True)
         return
     text = f"{run.complete_s:.2f} s, peak {run.peak_mb:.0f} MB"
     if run.settled_mb is not None:
@@ -637,17 +709,23 @@ def _say_run(pods: int, number: int, run: Run) -> None:
             f" + {per_min['LIST page']:.1f} pages + {per_min['WATCH']:.1f} WATCH"
             f" + {per_min['metrics']:.1f} metrics + {per_min['other']:.1f} other /min"
         )
-    print(f"  {pods} pods, round {number}, {run.tool}: {text}", flush=True)
+    print(f"  {setup}, round {number}, {run.tool}: {text}", flush=True)
 
 
 def measure_size(
-    pods: int, interactive: list[Tool], oneshot: list[Tool], args: argparse.Namespace, tmux: Tmux
-) -> tuple[int, dict[str, list[Run]]]:
-    """Every tool's runs at one size; a tool that fails a run is not run again at it."""
-    server = Server(pods)
+    kind: str,
+    pods: int,
+    interactive: list[Tool],
+    oneshot: list[Tool],
+    args: argparse.Namespace,
+    tmux: Tmux,
+) -> tuple[Setup, dict[str, list[Run]]]:
+    """Every tool's runs against one server; a tool that fails a run is not run again."""
+    server = Server(kind, pods)
+    setup = Setup(kind, server.pods)
     runs: dict[str, list[Run]] = {tool.name: [] for tool in (*interactive, *oneshot)}
     try:
-        print(f"sim scale:{pods}: {server.pods} pods served", flush=True)
+        print(f"{kind} server, scale:{pods}: {server.pods} pods", flush=True)
         for number in range(args.rounds):
             idle_s = args.idle if number < args.idle_rounds else 0.0
             for tool in rotate(interactive, number) + rotate(oneshot, number):
@@ -657,9 +735,9 @@ def measure_size(
                     run = run_interactive(tool, server, tmux, args.settle, idle_s, args.timeout)
                 else:
                     run = run_oneshot(tool, server)
-                _say_run(pods, number + 1, run)
+                _say_run(setup, number + 1, run)
                 runs[tool.name].append(run)
-        return server.pods, runs
+        return setup, runs
     finally:
         server.close()
 
@@ -721,15 +799,15 @@ def render(headers: list[str], rows: list[list[str]], markdown: bool) -> str:
 
 
 def interactive_table(
-    results: dict[int, dict[str, Summary]], tools_: list[Tool], markdown: bool
+    results: dict[Setup, dict[str, Summary]], tools_: list[Tool], markdown: bool
 ) -> str:
     headers = [
-        "tool", "pods", "complete s", "peak MB", "settled MB", "idle CPU %",
+        "tool", "server, pods", "complete s", "peak MB", "settled MB", "idle CPU %",
         "idle LIST/min", "idle pages/min", "idle WATCH/min", "idle metrics/min", "idle other/min",
         "time ratio", "peak ratio", "settled ratio",
     ]  # fmt: skip
     rows = []
-    for pods, summaries in results.items():
+    for setup, summaries in results.items():
         ours = summaries.get("kubetui")
         for tool in tools_:
             s = summaries.get(tool.name)
@@ -737,13 +815,13 @@ def interactive_table(
                 continue
             if s.failure and not s.runs:
                 rows.append(
-                    [f"{tool.name} {tool.version}", f"{pods:,}", f"failed: {s.failure}"]
+                    [f"{tool.name} {tool.version}", str(setup), f"failed: {s.failure}"]
                     + [""] * (len(headers) - 3)
                 )
                 continue
             per_min = s.idle_per_min
             rows.append([
-                f"{tool.name} {tool.version}", f"{pods:,}", _num(s.complete_s, 2),
+                f"{tool.name} {tool.version}", str(setup), _num(s.complete_s, 2),
                 _num(s.peak_mb, 0), _num(s.settled_mb, 0), _num(s.idle_cpu_pct, 2),
                 *(_num(per_min.get(k)) for k in TALLIED),
                 *(("–",) * 3 if tool.name == "kubetui" or ours is None else (
@@ -755,11 +833,11 @@ def interactive_table(
 
 
 def oneshot_table(
-    results: dict[int, dict[str, Summary]], tools_: list[Tool], markdown: bool
+    results: dict[Setup, dict[str, Summary]], tools_: list[Tool], markdown: bool
 ) -> str:
-    headers = ["tool", "pods", "wall s", "peak MB", "wall ratio", "peak ratio"]
+    headers = ["tool", "server, pods", "wall s", "peak MB", "wall ratio", "peak ratio"]
     rows = []
-    for pods, summaries in results.items():
+    for setup, summaries in results.items():
         ours = summaries.get("triage")
         for tool in tools_:
             s = summaries.get(tool.name)
@@ -767,12 +845,12 @@ def oneshot_table(
                 continue
             if s.failure and not s.runs:
                 rows.append(
-                    [f"{tool.name} {tool.version}", f"{pods:,}", f"failed: {s.failure}", "", "", ""]
+                    [f"{tool.name} {tool.version}", str(setup), f"failed: {s.failure}", "", "", ""]
                 )
                 continue
             mine = tool.name == "triage" or ours is None
             rows.append([
-                f"{tool.name} {tool.version}", f"{pods:,}", _num(s.complete_s, 2),
+                f"{tool.name} {tool.version}", str(setup), _num(s.complete_s, 2),
                 _num(s.peak_mb, 0),
                 "–" if mine else ratio(s.complete_s, ours.complete_s),
                 "–" if mine else ratio(s.peak_mb, ours.peak_mb),
@@ -780,27 +858,32 @@ def oneshot_table(
     return render(headers, rows, markdown)
 
 
-def api_lines(results: dict[int, dict[str, Summary]]) -> list[str]:
+def api_lines(results: dict[Setup, dict[str, Summary]]) -> list[str]:
     """LISTs and WATCH opens per kind and scope, launch to the end of the idle window."""
     lines = []
-    for pods, summaries in results.items():
+    for setup, summaries in results.items():
         for name, s in summaries.items():
             if s.kinds:
                 kinds = "; ".join(
                     f"{kind}: {c.get('LIST', 0)} LIST, {c.get('WATCH', 0)} WATCH"
                     for kind, c in s.kinds.items()
                 )
-                lines.append(f"{name} at {pods:,} pods: {kinds}")
+                lines.append(f"{name} on {setup}: {kinds}")
     return lines
 
 
-def targets(results: dict[int, dict[str, Summary]]) -> list[str]:
-    """The issue's targets at the largest size at most 50k that was run."""
-    sizes = [pods for pods in results if pods <= 50_000] or list(results)
-    if not sizes:
-        return []
-    pods = max(sizes)
-    summaries = results[pods]
+def targets(results: dict[Setup, dict[str, Summary]]) -> list[str]:
+    """The issue's targets on each server, at its largest size up to 50k that was run."""
+    lines = []
+    for kind in dict.fromkeys(setup.server for setup in results):
+        setups = [s for s in results if s.server == kind]
+        setup = max([s for s in setups if s.pods <= 50_000] or setups, key=lambda s: s.pods)
+        lines += targets_at(setup, results[setup])
+    return lines
+
+
+def targets_at(setup: Setup, summaries: dict[str, Summary]) -> list[str]:
+    """The issue's targets on one server and size, met or missed with the figures."""
     ours = summaries.get("kubetui")
     lines = []
     peers = {
@@ -817,7 +900,7 @@ def targets(results: dict[int, dict[str, Summary]]) -> list[str]:
         if fastest and ours.complete_s:
             factor = (timed[fastest].complete_s or 0.0) / ours.complete_s
             lines.append(
-                f"complete pod table at {pods:,}: kubetui {ours.complete_s:.2f} s, fastest peer "
+                f"complete pod table on {setup}: kubetui {ours.complete_s:.2f} s, fastest peer "
                 f"{fastest} {timed[fastest].complete_s:.2f} s = {factor:.1f}× (target ≥ 5×): "
                 f"{verdict(factor >= 5)}"
             )
@@ -827,7 +910,7 @@ def targets(results: dict[int, dict[str, Summary]]) -> list[str]:
             if sized and mine:
                 leanest = min(sized, key=lambda n: sized[n])
                 lines.append(
-                    f"{key.removesuffix('_mb')} RSS at {pods:,}: kubetui {mine:.0f} MB, leanest "
+                    f"{key.removesuffix('_mb')} RSS on {setup}: kubetui {mine:.0f} MB, leanest "
                     f"peer {leanest} {sized[leanest]:.0f} MB = {sized[leanest] / mine:.1f}× "
                     f"(target ≥ 2×): {verdict(sized[leanest] >= 2 * mine)}"
                 )
@@ -840,7 +923,7 @@ def targets(results: dict[int, dict[str, Summary]]) -> list[str]:
         ]
         periodic = ours.idle_per_min.get("LIST", 0.0)
         lines.append(
-            f"idle API load at {pods:,}: kubetui {periodic:.1f} LIST/min while idle "
+            f"idle API load on {setup}: kubetui {periodic:.1f} LIST/min while idle "
             f"(and {ours.idle_per_min.get('metrics', 0.0):.1f} metrics polls/min, an API "
             f"without WATCH); more than 1 LIST + 1 WATCH for {', '.join(extra) or 'no kind'} "
             f"(target: 1 LIST + 1 WATCH per kind and scope, no periodic LIST): "
@@ -851,7 +934,7 @@ def targets(results: dict[int, dict[str, Summary]]) -> list[str]:
         fast = kubectl.complete_s / triage.complete_s
         lean = (kubectl.peak_mb or 0.0) / (triage.peak_mb or 1.0)
         lines.append(
-            f"triage at {pods:,}: {fast:.1f}× faster than kubectl get pods -A (target ≥ 5×): "
+            f"triage on {setup}: {fast:.1f}× faster than kubectl get pods -A (target ≥ 5×): "
             f"{verdict(fast >= 5)}; peak RSS 1/{lean:.1f} of it (target ≤ 1/10): "
             f"{verdict(lean >= 10)}"
         )
@@ -877,10 +960,22 @@ def main() -> int:
     parser.add_argument(
         "--no-build", action="store_true", help="skip the peers not built yet instead of building"
     )
+    parser.add_argument(
+        "--server",
+        nargs="+",
+        choices=("sim", "real"),
+        default=["sim"],
+        help="sim (default) and/or real: the e2e control plane, seeded through its API "
+        "(bench/real_cluster.py: ~80 s per 10k pods on a quiet machine, beyond 20 min at 50k)",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-real", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         _serve(args.serve)
+        return 0
+    if args.serve_real:
+        _serve_real(args.serve_real)
         return 0
     if shutil.which("tmux") is None:
         print("peers: tmux is not on PATH (apt-get install -y tmux)", file=sys.stderr)
@@ -903,13 +998,14 @@ def main() -> int:
         print(f"  {tool.name} {tool.version}: complete when {tool.criterion.description}")
     for tool in oneshot:
         print(f"  {tool.name} {tool.version}: {' '.join(tool.argv(Path('KUBECONFIG'))[1:])}")
-    results: dict[int, dict[str, Summary]] = {}
+    results: dict[Setup, dict[str, Summary]] = {}
     with tempfile.TemporaryDirectory(prefix="kubetui-peers-") as scratch:
         tmux = Tmux(Path(scratch))
         try:
-            for pods in sizes:
-                served, runs = measure_size(pods, interactive, oneshot, args, tmux)
-                results[served] = {name: summarise(r) for name, r in runs.items() if r}
+            for kind in args.server:
+                for pods in sizes:
+                    setup, runs = measure_size(kind, pods, interactive, oneshot, args, tmux)
+                    results[setup] = {name: summarise(r) for name, r in runs.items() if r}
         finally:
             tmux.kill_server()
     print(
