@@ -23,6 +23,9 @@ Deliberate choices, each against a false "hot loop":
   pod is bound, started and marked ready within a minute or two, which is not a loop.
 * Fewer than ``min_updates`` rewrites inside the window are no rate at all (rate 0): a
   loop repeats, and one or two writes in a short watch would otherwise read as N/min.
+* For its first ``measure_seconds`` (2 min of server time) the tracker is still
+  measuring (:meth:`ChurnTracker.warmup`): an object not (yet) hot then says nothing, and
+  the dashboard says so with the time left instead of "none is hot".
 * Memory is bounded: a ring of the last ``ring_size`` update times per object (a hot
   object's rate then comes from the span of its ring), and at most ``max_objects``
   objects (later ones are counted in ``dropped``, not tracked).
@@ -35,7 +38,7 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 import msgspec
 
@@ -68,6 +71,22 @@ class ObjectMetadata(msgspec.Struct, gc=False, rename="camel"):
     creation_timestamp: datetime | None = None
     owner_references: tuple[OwnerReference, ...] = ()
     managed_fields: tuple[ManagedFieldsEntry, ...] = ()
+
+
+class Warmup(NamedTuple):
+    """Rates still being measured: ``measured`` of the ``needed`` seconds."""
+
+    measured: float
+    needed: float
+
+    def text(self) -> str:
+        """``measuring rates: 0:45 of 2:00``."""
+        return f"measuring rates: {_clock(self.measured)} of {_clock(self.needed)}"
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}"
 
 
 _EntryKey = tuple[str, str, str]  # (manager, operation, subresource)
@@ -136,6 +155,10 @@ class ChurnTracker:
     ring_size: int = 128
     max_objects: int = 100_000
     settle_seconds: float = 120.0
+    #: Server time every kind must have been watched before its rates say "not hot": a
+    #: loop at ``hot_loop_alone_rate`` (every 10 s) has then written 12 times, and a
+    #: controller at ``hot_loop_min_rate`` (once a minute) twice, so quiet peers show.
+    measure_seconds: float = 120.0
     #: Objects not tracked because ``max_objects`` was reached.
     dropped: int = 0
     #: The latest server time seen: managedFields times, ``Date`` headers.
@@ -208,6 +231,16 @@ class ChurnTracker:
         obj.updates.append((when, tuple(sys.intern(m) for m in managers)))
 
     # ------------------------------------------------------------------ reading
+
+    def warmup(self) -> Warmup | None:
+        """How far the measurement is while the latest-started kind has been watched for
+        less than ``measure_seconds`` of server time; None once every kind has."""
+        began = list(self.started.values())
+        if self.clock is None or not began or None in began:
+            measured = 0.0  # nothing listed yet, or no server time seen
+        else:
+            measured = max(0.0, self.clock - max(b for b in began if b is not None))
+        return None if measured >= self.measure_seconds else Warmup(measured, self.measure_seconds)
 
     def _counts(self, window: float) -> list[_Count]:
         until = self.clock

@@ -19,6 +19,7 @@ from typing import Final, NamedTuple, Protocol
 
 import msgspec
 
+from kubetui.model.churn_rates import Warmup
 from kubetui.model.durations import as_aware
 from kubetui.model.engines import Engine
 from kubetui.model.findings import ObjectRate, Thresholds
@@ -119,6 +120,8 @@ class ClusterState:
         self.nodes_known = False
         self.sync: dict[str, SyncState] = {}
         self.rates: list[ObjectRate] = []
+        #: The churn rates are still being measured: no hot loop is not "none".
+        self.rates_warmup: Warmup | None = None
         self.thresholds = thresholds or Thresholds()
         #: The last good Kyuubi poll (kept while Kyuubi is unreachable; see ``sync``).
         self.kyuubi: KyuubiData | None = None
@@ -168,9 +171,11 @@ class ClusterState:
             self.version += 1
         return Applied(changed, removed)
 
-    def set_rates(self, rates: Iterable[ObjectRate]) -> None:
-        """Replace the churn rates (the churn source recomputes them as a whole)."""
+    def set_rates(self, rates: Iterable[ObjectRate], warmup: Warmup | None = None) -> None:
+        """Replace the churn rates (the churn source recomputes them as a whole) and how
+        far their measurement is."""
         self.rates = list(rates)
+        self.rates_warmup = warmup
         self.version += 1
 
     def set_sync(self, sync: SyncState) -> None:

@@ -30,7 +30,7 @@ from typing import Any, Final, NamedTuple
 import msgspec
 import urllib3
 
-from kubetui.model.churn_rates import ChurnTracker, ObjectMetadata
+from kubetui.model.churn_rates import ChurnTracker, ObjectMetadata, Warmup
 from kubetui.model.decode import InputError, Page, clean_record
 from kubetui.model.findings import ObjectRate
 from kubetui.model.inert_text import may_hold_unsafe_text
@@ -93,6 +93,8 @@ class ChurnUpdate(msgspec.Struct, kw_only=True):
 
     rates: list[ObjectRate]
     sync: SyncState
+    #: The rates are still being measured (``ChurnTracker.warmup``).
+    warmup: Warmup | None = None
 
 
 # ------------------------------------------------------------------ discovery
@@ -425,10 +427,12 @@ class ChurnWatcher:
         """The current rates and state (the reporter posts this; headless reads it)."""
         with self._lock:
             rates = self.tracker.rates(window=self.window)
+            warmup = self.tracker.warmup()
             tracked, dropped = len(self.tracker.objects), self.tracker.dropped
             phases = list(self._phases.values())
             self._rates = rates
-        return ChurnUpdate(rates=rates, sync=self._sync(phases, tracked, dropped))
+        sync = self._sync(phases, tracked, dropped)
+        return ChurnUpdate(rates=rates, sync=sync, warmup=warmup)
 
     def _sync(self, phases: list[_Phase], tracked: int, dropped: int) -> SyncState:
         """One state for every reflector: "error" when one of them failed after

@@ -267,7 +267,7 @@ class KubetuiApp(App[None]):
     # The four kinds of update (``sources/updates.py`` ``dispatch``), on the UI thread.
 
     def apply_churn(self, update: ChurnUpdate) -> None:
-        self.data.store.set_rates(update.rates)
+        self.data.store.set_rates(update.rates, update.warmup)
         self.data.store.set_sync(update.sync)
 
     def apply_metrics(self, update: MetricsUpdate) -> None:

@@ -2,7 +2,9 @@
 
 Header: where kubetui points (context, server, namespace scope), the sync state of each
 source (``listing 3/12`` with a bar, ``live``, ``reconnecting 5s``, ``stale 30s``,
-``forbidden``, ``error (data stale): <cause>``) and the count of findings by kind. View
+``forbidden``, ``error (data stale): <cause>``), how far the churn rates are measured
+(``measuring rates: 0:45 of 2:00``, until hot loops can be told) and the count of
+findings by kind. View
 bar: the five views with the current one highlighted, and the current view's row count,
 sort and filter. Everything is built as ``Content`` from plain strings: cluster text is
 never parsed as markup.
@@ -110,7 +112,11 @@ class StatusHeader(Static):
         sync = _sync_parts(store.sync.values(), now) or [Content.styled("connecting…", "$accent")]
         line1 = Content.assemble(where, Content(" · ").join(sync))
         counts = Content(f"{len(store.pods)} pods · {len(store.nodes)} nodes · ")
-        line2 = Content.assemble(counts, self._findings_line())
+        # Before the counts of findings, which an 80-column line cuts: no hot loop yet
+        # is not "none" while the rates are measured.
+        warmup = store.rates_warmup
+        measuring = Content.styled(f"{warmup.text()} · ", "$accent") if warmup else Content("")
+        line2 = Content.assemble(counts, measuring, self._findings_line())
         show_if_changed(self, Content("\n").join([line1, line2]))
 
     def _findings_line(self) -> Content:

@@ -11,6 +11,7 @@ from kubetui.model.churn_rates import (
     MANAGER_KIND,
     ChurnTracker,
     ObjectMetadata,
+    Warmup,
     moved_managers,
 )
 from kubetui.model.findings import find_hot_loops
@@ -235,3 +236,28 @@ def test_kind_listed_before_any_time_is_known_starts_with_the_clock() -> None:
 
 def test_no_clock_no_rates() -> None:
     assert ChurnTracker().rates() == []
+
+
+def test_warmup_counts_server_time_from_the_latest_kind_until_the_window_is_full() -> None:
+    """The server clock (``saw_time``) is the test's clock: the tracker says how far the
+    measurement is, from the kind listed last, and stops saying it at 2:00."""
+    tr = ChurnTracker(measure_seconds=120)
+    assert tr.warmup() == Warmup(0.0, 120.0)  # nothing listed yet
+    t0 = T0.timestamp()
+    tr.replace("Secret", [meta("s", 1, {"op": 0})])  # listed at T0 (its managedFields time)
+    assert tr.warmup() == Warmup(0.0, 120.0)
+    tr.saw_time(t0 + 30)
+    tr.replace("KuberoPipeline", [])  # a custom kind listed 30 s later
+    tr.saw_time(t0 + 75)
+    assert tr.warmup() == Warmup(45.0, 120.0)
+    assert tr.warmup().text() == "measuring rates: 0:45 of 2:00"
+    tr.saw_time(t0 + 149)
+    assert tr.warmup().text() == "measuring rates: 1:59 of 2:00"
+    tr.saw_time(t0 + 150)
+    assert tr.warmup() is None
+
+
+def test_warmup_without_a_server_time_has_measured_nothing() -> None:
+    tr = ChurnTracker()
+    tr.replace("Job", [])  # listed, but no managedFields time nor Date header yet
+    assert tr.warmup() == Warmup(0.0, tr.measure_seconds)

@@ -87,10 +87,16 @@ class HotLoopsView(View):
         if self.sort == "name":
             loops.sort(key=lambda f: (f.namespace or "", f.name or ""))
         self._by_key = {f"{f.uid or qualified(f.namespace, f.name)}": f for f in loops}
-        if not rates:
+        warmup = self.data.store.rates_warmup
+        if not rates and warmup is None:
             self.table.empty_text = NO_CHURN
         elif self._total:
             self.table.empty_text = "No hot loop matches the filter."
+        elif warmup is not None:
+            self.table.empty_text = (
+                f"Still {warmup.text()} ({len(rates)} objects watched): no hot loop so far,"
+                " which does not yet mean none."
+            )
         else:
             self.table.empty_text = (
                 f"{len(rates)} objects watched; none is rewritten far more often than its peers."
@@ -99,3 +105,8 @@ class HotLoopsView(View):
 
     def counts(self) -> tuple[int, int]:
         return len(self._by_key), self._total
+
+    def scope_text(self) -> str:
+        """While the rates are measured, the loops shown may not be all of them."""
+        warmup = self.data.store.rates_warmup
+        return warmup.text() if warmup else ""
