@@ -168,7 +168,7 @@ class MainScreen(WriteActions, CopyActions, Screen):
         if scope := view.scope_text():
             parts.append(scope)
         if self.wide:
-            parts.append("wide ←→")
+            parts.append("wide")
         titles = [(n, v.TITLE, v.SHORT) for n, v in self.views.items()]
         self.query_one(ViewBar).show(titles, self.current, " · ".join(parts))
 

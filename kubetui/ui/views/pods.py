@@ -30,7 +30,7 @@ ROW_CACHE: Final = 2048
 COLUMNS = (
     Column("", 2, whole=True),
     Column("NAMESPACE", 9, flex=1, max_width=20, priority=7),
-    Column("NAME", 18, flex=2, max_width=80, middle=True, grow_to=32, grow_at=6),
+    Column("NAME", 16, flex=2, max_width=80, middle=True, grow_to=32, grow_at=6),
     Column("STATUS", 16, flex=1, max_width=24, priority=1),
     Column("READY", 5, whole=True, priority=2),
     Column("RESTARTS", 8, whole=True, priority=3),
