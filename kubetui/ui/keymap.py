@@ -71,6 +71,8 @@ PALETTE_HIDDEN = frozenset(
         "page-down",
         "first-row",
         "last-row",
+        "scroll-left",
+        "scroll-right",
         "back",
         "command-palette",
         "command-line",
