@@ -29,6 +29,7 @@ from kubetui.completion import COMPLETE, SCRIPTS, SHELLS, run_complete
 from kubetui.errors import UserError
 from kubetui.logfile import headless_log
 from kubetui.paths import LOCATIONS
+from kubetui.rbac import ROLES, rbac_yaml
 
 
 def parse_now(text: str) -> datetime:
@@ -245,6 +246,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     completion.add_argument("shell", metavar="SHELL", choices=SHELLS, help="bash, zsh or fish")
 
+    rbac = commands.add_parser(
+        "rbac",
+        help="print the ClusterRoles kubetui needs (YAML for kubectl apply -f -)",
+        description="Print kubetui's ClusterRoles: read-only (every view, detail, logs, "
+        "triage and the hot-loop watch) and actions (the write keys and cleanup; bind it "
+        "beside read-only). Each rule says why it is there.",
+    )
+    rbac.add_argument("role", nargs="?", choices=tuple(ROLES), help="one role (default: both)")
+
     from kubetui.sim.cli import add_sim_parser
 
     add_sim_parser(commands)
@@ -290,6 +300,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return args.handler(args)
         if args.command == "completion":
             sys.stdout.write(SCRIPTS[args.shell])
+            return EXIT_OK
+        if args.command == "rbac":
+            sys.stdout.write(rbac_yaml(args.role))
             return EXIT_OK
         if args.command == "locate":
             for name, where in LOCATIONS.items():

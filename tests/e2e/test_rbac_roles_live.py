@@ -1,0 +1,399 @@
+"""kubetui's shipped ClusterRoles (``kubetui rbac``, kubetui/deploy/rbac/) against the real
+kube-apiserver, judged by its own audit log.
+
+Two ServiceAccounts: ``reader`` bound only to kubetui-read-only, ``operator`` to
+kubetui-read-only and kubetui-actions. The reader uses every view, a pod's detail (its
+containers, logs, previous logs, events), the hot-loop watch, ``kubetui triage --watch``
+and namespace completion: the server answers none of its requests with 403. The
+operator runs every kind of write kubetui sends (delete, force delete, a rollout restart
+of a Deployment, a StatefulSet and a DaemonSet): none refused. Then the roles' rules are
+checked against what both used: every granted (group, resource, verb) was used, or is
+listed in :data:`JUSTIFIED` with the reason this cluster cannot show its use.
+
+The e2e cluster's custom resource (widgets.example.com, the hot-loop writer's) is added
+to the read-only role the way the role file tells an operator to: a ClusterRole of
+their own labelled for aggregation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import incidents
+import pytest
+import yaml
+from control_plane import ControlPlane, apply, ensure_namespace
+from incidents import NODE, create, engine, node, pod, running, wait_for
+
+from kubetui.actions.execute import execute
+from kubetui.actions.kill import plan_kill
+from kubetui.actions.plans import FORCE_DELETE, Plan, Step, plan_delete_pod, plan_restart
+from kubetui.model.engines import group_engines
+from kubetui.model.records import ObjectMeta, OwnerReference, Pod
+from kubetui.rbac import rbac_yaml
+from kubetui.sources.kube_client import connect
+from kubetui.sources.snapshot import take_snapshot
+from kubetui.ui.cli import dashboard_app
+from tests.ui.conftest import settle
+
+NAMESPACE = "kubetui-rbac"
+RBAC = "/apis/rbac.authorization.k8s.io/v1"
+AGGREGATE = "kubetui.dev/aggregate-to-read-only"
+#: Granted but not used here, and why.
+JUSTIFIED = {
+    ("metrics.k8s.io", "pods", "list"): "the e2e control plane serves no metrics API",
+    ("metrics.k8s.io", "nodes", "list"): "the e2e control plane serves no metrics API",
+    ("", "configmaps", "get"): "relaunching a Kyuubi batch reads it; needs a Kyuubi server",
+}
+
+
+def _user(name: str) -> str:
+    return f"system:serviceaccount:{NAMESPACE}:{name}"
+
+
+def _until(condition: Callable[[], object], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.25)
+
+
+def _kubeconfig(plane: ControlPlane, tmp: Path, account: str) -> Path:
+    """A kubeconfig for the ServiceAccount, with a token from the TokenRequest API."""
+    answer = plane.request(
+        "POST",
+        f"/api/v1/namespaces/{NAMESPACE}/serviceaccounts/{account}/token",
+        {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}},
+    )
+    config = yaml.safe_load(plane.kubeconfig("admin").read_text())
+    config["users"] = [{"name": account, "user": {"token": answer["status"]["token"]}}]
+    config["contexts"][0]["context"]["user"] = account
+    path = tmp / f"kubeconfig-{account}"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path
+
+
+def _bind(plane: ControlPlane, account: str, role: str) -> None:
+    apply(
+        plane,
+        f"{RBAC}/clusterrolebindings",
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": f"{account}-{role}"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": role,
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": NAMESPACE}],
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def accounts(
+    control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Path]]:
+    """reader (read-only) and operator (read-only + actions): name → kubeconfig."""
+    plane = control_plane
+    shipped = list(yaml.safe_load_all(rbac_yaml()))
+    for role in shipped:
+        apply(plane, f"{RBAC}/clusterroles", role)
+    apply(
+        plane,
+        f"{RBAC}/clusterroles",
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "kubetui-read-only-widgets", "labels": {AGGREGATE: "true"}},
+            "rules": [
+                {"apiGroups": ["example.com"], "resources": ["widgets"], "verbs": ["list", "watch"]}
+            ],
+        },
+    )
+    ensure_namespace(plane, NAMESPACE)
+    for account in ("reader", "operator"):
+        apply(
+            plane,
+            f"/api/v1/namespaces/{NAMESPACE}/serviceaccounts",
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": account}},
+        )
+    _bind(plane, "reader", "kubetui-read-only")
+    _bind(plane, "operator", "kubetui-read-only")
+    _bind(plane, "operator", "kubetui-actions")
+    builtin = next(r for r in shipped if r["metadata"]["name"] == "kubetui-read-only-builtin")
+
+    def aggregated() -> bool:
+        rules = plane.request("GET", f"{RBAC}/clusterroles/kubetui-read-only").get("rules") or []
+        return len(rules) == len(builtin["rules"]) + 1
+
+    _until(aggregated, "the aggregation controller to fill in kubetui-read-only")
+    tmp = tmp_path_factory.mktemp("rbac")
+    yield {account: _kubeconfig(plane, tmp, account) for account in ("reader", "operator")}
+
+
+def _events(plane: ControlPlane, account: str, since: int, kubeconfig: Path) -> list[dict]:
+    """The account's audit events after ``since``: once a marker request it sends last
+    is in the log (kube-apiserver writes the log in batches, after the answers)."""
+    marker = f"audit-marker={time.monotonic_ns()}"
+    connect(str(kubeconfig)).get(
+        f"/api/v1/namespaces/{NAMESPACE}/pods", [("labelSelector", marker)]
+    )
+    _until(
+        lambda: any(marker.replace("=", "%3D") in e["requestURI"] for e in plane.audit_events()),
+        "the audit log to catch up",
+    )
+    return [
+        e
+        for e in plane.audit_events()[since:]
+        if e.get("user", {}).get("username") == _user(account)
+        and e.get("stage") in ("ResponseComplete", "ResponseStarted")
+    ]
+
+
+def _refused(events: list[dict]) -> list[str]:
+    return [
+        f"{e['verb']} {e['requestURI']}"
+        for e in events
+        if e.get("responseStatus", {}).get("code") == 403
+    ]
+
+
+def _used(events: list[dict]) -> set[tuple[str, str, str]]:
+    """(API group, resource[/subresource], verb) of every authorized request."""
+    used = set()
+    for e in events:
+        ref = e.get("objectRef") or {}
+        if not ref.get("resource") or e.get("responseStatus", {}).get("code") == 403:
+            continue
+        resource = ref["resource"] + (f"/{ref['subresource']}" if ref.get("subresource") else "")
+        used.add((ref.get("apiGroup", ""), resource, e["verb"]))
+    return used
+
+
+def _granted() -> set[tuple[str, str, str]]:
+    return {
+        (group, resource, verb)
+        for role in yaml.safe_load_all(rbac_yaml())
+        for rule in role.get("rules") or ()
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "s")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "c")
+    env.pop("KUBECONFIG", None)
+    return env
+
+
+async def _use_every_view(kubeconfig: Path, built: incidents.Incidents) -> None:
+    """Every view, then the first pod's detail: containers, logs, the previous
+    container's logs, events; with the hot-loop watch on."""
+    app = dashboard_app(
+        connect(str(kubeconfig)),
+        None,
+        server_label="e2e",
+        clock=lambda: built.judge_at,
+        hot_loops=True,
+    )
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        for view in "12345":
+            await pilot.press(view)
+        await pilot.press("2")
+        await pilot.press("home", "enter")
+        for key in ("c", "l", "p", "e"):
+            await pilot.press(key)
+            await pilot.pause(0.5)
+        await pilot.press("escape")
+        await pilot.pause(3.0)  # the hot-loop watch lists every kind
+
+
+def _complete_namespaces(kubeconfig: Path, tmp_path: Path) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "kubetui", "__complete", "--kubeconfig", str(kubeconfig), "-n", ""],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(tmp_path),
+    )
+    return result.stdout.split()
+
+
+@pytest.fixture(scope="module")
+def reader_events(
+    control_plane: ControlPlane,
+    built: incidents.Incidents,
+    accounts: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict:
+    """The reader's audit events after it used every view, detail, logs, triage --watch
+    and namespace completion; with triage's and completion's output."""
+    tmp = tmp_path_factory.mktemp("reader")
+    since = len(control_plane.audit_events())
+    reader = accounts["reader"]
+    asyncio.run(_use_every_view(reader, built))
+    triage = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kubetui",
+            "triage",
+            "--kubeconfig",
+            str(reader),
+            "--watch",
+            "2",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(tmp),
+        stdin=subprocess.DEVNULL,
+    )
+    namespaces = _complete_namespaces(reader, tmp)
+    events = _events(control_plane, "reader", since, reader)
+    return {"events": events, "triage": triage, "namespaces": namespaces}
+
+
+def test_read_only_role_is_enough_for_every_view_detail_log_and_triage(
+    reader_events: dict,
+) -> None:
+    triage = reader_events["triage"]
+    assert triage.returncode == 1, triage.stderr  # the incidents are found
+    assert triage.stderr == ""
+    assert json.loads(triage.stdout)["nodes_known"] is True
+    assert NAMESPACE in reader_events["namespaces"]
+    events = reader_events["events"]
+    used = _used(events)
+    print(f"\nread-only: {len(events)} requests, {len(used)} (group, resource, verb) used")
+    assert _refused(events) == []
+    # Not vacuous: logs, events, the metadata watch of built-in and custom kinds happened.
+    assert {
+        ("", "pods/log", "get"),
+        ("", "events", "list"),
+        ("", "nodes", "watch"),
+        ("", "secrets", "watch"),
+        ("batch", "jobs", "watch"),
+        ("example.com", "widgets", "watch"),
+        ("", "namespaces", "list"),
+    } <= used
+
+
+@pytest.fixture(scope="module")
+def operator_events(control_plane: ControlPlane, accounts: dict[str, Path]) -> list[dict]:
+    """The operator's audit events after every kind of write kubetui sends, each of
+    which must have succeeded."""
+    plane = control_plane
+    apply(plane, "/api/v1/nodes", node(NODE))
+    since = len(plane.audit_events())
+    for name in ("to-delete", "to-force"):
+        create(plane, pod(NAMESPACE, name))
+        wait_for(plane, NAMESPACE, name, running)
+    workloads = {}
+    labels = {"app": "rbac"}
+    template = {
+        "metadata": {"labels": labels},
+        "spec": {"nodeName": NODE, "containers": [{"name": "c", "image": "busybox:1.36"}]},
+    }
+    for kind, resource, extra in (
+        ("StatefulSet", "statefulsets", {"serviceName": "rbac", "replicas": 0}),
+        ("DaemonSet", "daemonsets", {}),
+        ("Deployment", "deployments", {"replicas": 0}),
+    ):
+        workloads[kind] = apply(
+            plane,
+            f"/apis/apps/v1/namespaces/{NAMESPACE}/{resource}",
+            {
+                "apiVersion": "apps/v1",
+                "kind": kind,
+                "metadata": {"name": f"rbac-{resource}", "namespace": NAMESPACE},
+                "spec": {"selector": {"matchLabels": labels}, "template": template, **extra},
+            },
+        )
+
+    _tag, _app, driver, _executors = engine(plane, NAMESPACE, "rbac", executors=1, frozen=False)
+    wait_for(plane, NAMESPACE, driver["metadata"]["name"], running)
+    operator = connect(str(accounts["operator"]))
+    pods = take_snapshot(operator, [NAMESPACE]).pods
+    (spark,) = group_engines(pods)
+    by_name = {p.metadata.name: p for p in pods}
+    plans = [plan_delete_pod(by_name["to-delete"], pods)]
+    forced = plan_delete_pod(by_name["to-force"], pods)
+    plans.append(
+        Plan(
+            title="force",
+            steps=tuple(
+                Step(action=FORCE_DELETE, target=s.target, reason="test") for s in forced.steps
+            ),
+        )
+    )
+    for kind, obj in workloads.items():
+        # The pod record a restart is planned from: owned by the workload (a
+        # Deployment's pods are owned by its ReplicaSet, named with the template hash).
+        owner_kind, owner_name = kind, obj["metadata"]["name"]
+        hash_label = {}
+        if kind == "Deployment":
+            owner_kind, owner_name, hash_label = (
+                "ReplicaSet",
+                f"{owner_name}-abc12",
+                {"pod-template-hash": "abc12"},
+            )
+        owned = Pod(
+            metadata=ObjectMeta(
+                namespace=NAMESPACE,
+                name=f"{owner_name}-0",
+                uid="uid-of-a-pod",
+                labels=hash_label,
+                owner_references=[
+                    OwnerReference(
+                        kind=owner_kind,
+                        name=owner_name,
+                        uid=obj["metadata"]["uid"] if kind != "Deployment" else "",
+                        controller=True,
+                    )
+                ],
+            )
+        )
+        plans.append(plan_restart(owned, datetime.now(UTC)))
+    # An engine kill without Kyuubi: its driver pod is deleted and the pods followed.
+    plans.append(plan_kill(spark, pods, None, kyuubi_available=False))
+    for plan in plans:
+        for outcome in execute(operator, plan, follow_timeout=30):
+            assert outcome.ok, (plan.title, outcome.status, outcome.detail)
+
+    return _events(plane, "operator", since, accounts["operator"])
+
+
+def test_actions_role_is_enough_for_every_write(operator_events: list[dict]) -> None:
+    assert _refused(operator_events) == []
+    assert {
+        ("", "pods", "delete"),
+        ("apps", "deployments", "patch"),
+        ("apps", "statefulsets", "patch"),
+        ("apps", "daemonsets", "patch"),
+    } <= _used(operator_events)
+
+
+def test_nothing_more_is_granted(reader_events: dict, operator_events: list[dict]) -> None:
+    """Every rule of the shipped roles was used by one of the two accounts, or is
+    justified; nothing either used was refused (the two tests above)."""
+    used = _used([*reader_events["events"], *operator_events])
+    unused = _granted() - used
+    print(f"granted {len(_granted())}, used {len(_granted() & used)}, justified {sorted(unused)}")
+    assert unused <= set(JUSTIFIED), sorted(unused - set(JUSTIFIED))
