@@ -165,6 +165,7 @@ class Row(NamedTuple):
 
 
 def _cells(text: str) -> int:
+    """Width in cells; ASCII (most cluster text) without Rich's per-character walk."""
     return len(text) if text.isascii() else cell_len(text)
 
 
@@ -568,14 +569,14 @@ class LineTable(ScrollView, can_focus=True):
         seen = self._seen
         for i, column, cell_width in layout.shown:
             text = single_line(cells[i]) if i < len(cells) else ""
-            length = len(text) if text.isascii() else cell_len(text)
+            length = _cells(text)
             if length > seen[i]:
                 seen[i] = length
                 if length > cell_width:
                     self._seen_version += 1  # the layout may widen this column
             if length > cell_width and i < len(row.shorter) and (short := row.shorter[i]):
                 text = single_line(short)
-                length = len(text) if text.isascii() else cell_len(text)
+                length = _cells(text)
             text = _fit(text, length, cell_width, middle=column.middle, right=column.right)
             style = self._cell_style(row.style, styles[i] if i < len(styles) else None)
             if style is not run_style:

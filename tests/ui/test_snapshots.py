@@ -1,7 +1,8 @@
 """SVG snapshots of every view on the frozen incidents cluster (seed 1).
 
 The sim's clock is frozen and is the app's clock, so ages are identical on every run;
-80×24 proves the header and footer fit a small terminal. Refresh after an intended
+80×24 proves the header and footer fit a small terminal; at each size the tables show
+the columns that fit, whole. Refresh after an intended
 change with ``pytest tests/ui/test_snapshots.py --snapshot-update`` and review the SVGs.
 """
 
@@ -13,7 +14,8 @@ from textual.pilot import Pilot
 from kubetui.sim.runner import RunningSim
 from tests.ui.conftest import make_app, settle
 
-SIZES = {"80x24": (80, 24), "200x50": (200, 50)}
+#: The README's promise (80×24), a common split pane (120×36) and a wide screen.
+SIZES = {"80x24": (80, 24), "120x36": (120, 36), "200x50": (200, 50)}
 VIEWS = {"findings": "1", "pods": "2", "engines": "3", "nodes": "4", "hot-loops": "5"}
 
 
