@@ -47,6 +47,12 @@ def _watch_churn(kube: KubeClient, args: argparse.Namespace) -> list[ObjectRate]
         watcher.stop()
     if update.sync.message:
         notice(f"hot-loop watch: {update.sync.message}")
+    if update.warmup is not None:
+        # A short watch finds only the hottest loops: say so, not a silent "none".
+        notice(
+            f"hot-loop watch: stopped while {update.warmup.text()} (server time); an"
+            " object not reported hot may still be one"
+        )
     return update.rates
 
 

@@ -95,6 +95,25 @@ def test_watch_finds_the_kubero_hot_loop_and_kyuubi_disagreements(sim: RunningSi
     assert daily["evidence"]["pod_state"] == "KILLED"
 
 
+def test_a_watch_shorter_than_the_measuring_window_says_so() -> None:
+    """On a frozen cluster the server clock stands still: the rates never cover 2:00."""
+    with running_sim("incidents", 1, frozen=True) as frozen:
+        done = triage("--kubeconfig", str(frozen.kubeconfig_path), "--watch", "1")
+    assert done.returncode == 1, done.stderr
+    assert (
+        "kubetui: hot-loop watch: stopped while measuring rates: 0:00 of 2:00 (server time);"
+        " an object not reported hot may still be one"
+    ) in done.stderr.splitlines()
+
+
+def test_a_full_watch_says_nothing_of_measuring(sim: RunningSim) -> None:
+    """The sped-up cluster's server clock covers 2:00 within 2 s: a 6 s watch leaves
+    4 s for discovery and the LISTs on a loaded machine."""
+    done = triage("--kubeconfig", str(sim.kubeconfig_path), "--watch", "6")
+    assert done.returncode == 1, done.stderr
+    assert "measuring rates" not in done.stderr
+
+
 def test_text_report_lists_the_kyuubi_section(sim: RunningSim) -> None:
     done = triage(
         "--kubeconfig", str(sim.kubeconfig_path), "--kyuubi-url", str(sim.kyuubi_url),
