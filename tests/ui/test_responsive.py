@@ -17,7 +17,7 @@ from kubetui.model.findings import ObjectRate
 from kubetui.model.inert_text import single_line
 from kubetui.model.store import SyncState
 from kubetui.sim.runner import RunningSim
-from kubetui.sources.churn import ChurnUpdate
+from kubetui.sources.churn import ChurnUpdate, ChurnWatcher
 from kubetui.ui.line_table import Column, LineTable, fit, layout_columns
 from kubetui.ui.views.pods import COLUMNS as POD_COLUMNS
 from tests.ui.conftest import make_app, screen_text, settle
@@ -299,3 +299,23 @@ async def test_hot_loops_and_header_say_the_rates_are_still_measured(
         text = screen_text(app)
         assert "measuring rates" not in text
         assert "5 objects watched; none is rewritten far more often than its peers." in text
+
+
+async def test_the_churn_watch_on_a_frozen_cluster_stays_measuring(incidents: RunningSim) -> None:
+    """End to end through the real metadata watch: the frozen cluster's server clock never
+    moves, so the rates never cover 2:00 and the dashboard never says "none"."""
+    app = make_app(incidents, hot_loops=True)
+    watcher = next(s for s in app.sources if isinstance(s, ChurnWatcher))
+    watcher.report_interval = 0.1
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        for _ in range(200):
+            if app.data.store.rates:
+                break
+            await pilot.pause(0.05)
+        await pilot.press("5")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "measuring rates: 0:00 of 2:00" in "\n".join(text.splitlines()[:2])
+        assert f"Still measuring rates: 0:00 of 2:00 ({len(app.data.store.rates)} objects" in text
+        assert "none is rewritten" not in text
