@@ -4,9 +4,13 @@ cluster text that tries to become Markdown (links, HTML, table cells, code) stay
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 from kubetui.headless.markdown_report import md_text
+from kubetui.sim.runner import running_sim
 from tests.cli.test_triage_incidents import DUMP, EXPECTED_FINDINGS, HOURLY, triage
 
 
@@ -86,3 +90,27 @@ def test_md_text_escapes_what_markdown_would_act_on() -> None:
     assert md_text("see WWW.example.com or x@y.io") == "see WWW\\.example.com or x\\@y.io"
     assert md_text("two\nlines\x1b[2J") == "two lines␛\\[2J"
     assert md_text(137) == "137"
+
+
+def test_kyuubi_disagreements_of_the_demo_cluster(tmp_path) -> None:
+    """Polled, the frozen demo's Kyuubi disagrees with the pods on exactly three engines
+    (the scenario's standing disagreements; tests/sources/test_churn_triage_watch.py)."""
+    with running_sim("incidents", 1, frozen=True, tmp_dir=tmp_path) as sim:
+        assert sim.kyuubi is not None
+        user, password = next(iter(sim.kyuubi.users.items()))
+        result = subprocess.run(
+            [sys.executable, "-m", "kubetui", "triage", "--kubeconfig", str(sim.kubeconfig_path),
+             "--kyuubi-url", str(sim.kyuubi_url), "--kyuubi-user", user,
+             "--kyuubi-password-env", "KUBETUI_TEST_KYUUBI", "--format", "markdown"],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "KUBETUI_TEST_KYUUBI": password,
+                 "XDG_CONFIG_HOME": str(tmp_path / "config")},
+        )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    note = result.stdout
+    assert re.search(r"^- \*\*Kyuubi:\*\* live, \d+ batches, \d+ engines registered$", note, re.M)
+    assert "- **kyuubi_disagreement**: 3 (see Kyuubi disagreements)" in note
+    section = note.split("\n## Kyuubi disagreements\n\n")[1]
+    entries = re.findall(r"^- \*\*([^*]+)\*\* — ", section, re.M)
+    assert [e.split("/")[0] for e in entries] == ["etl", "spark-alice", "spark-bob"], entries
+    assert "the pods prove KILLED (OOMKilled)" in section

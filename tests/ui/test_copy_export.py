@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from kubetui.config import Settings
 from kubetui.model.findings import Finding
 from kubetui.model.records import ObjectMeta, Pod
 from kubetui.sim.runner import RunningSim
 from kubetui.ui.app import KubetuiApp
+from kubetui.ui.cli import demo_kyuubi
 from kubetui.ui.clipboard import Selection, copy_name, kubectl_command, write_note
 from kubetui.ui.line_table import LineTable
 from tests.ui.conftest import make_app, settle
@@ -155,6 +157,23 @@ async def test_x_writes_the_incident_note_to_the_working_dir(
         scoped = second.read_text()
         assert "- **Namespaces:** kyuubi" in scoped
         assert "spark-history-server" in scoped and HOURLY not in scoped
+
+
+async def test_the_note_names_kyuubi_and_its_disagreements(
+    incidents: RunningSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = make_app(incidents, settings=Settings(kyuubi=demo_kyuubi(incidents)))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+    (note,) = tmp_path.glob("kubetui-incident-*.md")
+    text = note.read_text()
+    assert re.search(r"^- \*\*Kyuubi:\*\* live, \d+ batches, \d+ engines registered$", text, re.M)
+    section = text.split("\n## Kyuubi disagreements\n\n")[1]
+    assert len(re.findall(r"^- \*\*", section, re.M)) == 3
+    assert "the pods prove KILLED (OOMKilled)" in section
 
 
 async def test_x_says_in_one_line_when_the_note_cannot_be_written(
