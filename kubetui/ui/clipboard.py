@@ -44,11 +44,13 @@ _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """What the cursor is on: a pod, an engine, and/or the finding of the row."""
+    """What the cursor is on: a pod, an engine, and/or the finding of the row; or a
+    node."""
 
     pod: Pod | None = None
     engine: Engine | None = None
     finding: Finding | None = None
+    node: str | None = None
 
 
 def _clean(text: str) -> str:
@@ -68,7 +70,7 @@ def copy_name(selection: Selection) -> str | None:
         return _qualified(selection.pod.metadata.namespace, selection.pod.metadata.name)
     if selection.finding is not None and selection.finding.name:
         return _qualified(selection.finding.namespace, selection.finding.name)
-    return None
+    return _clean(selection.node) if selection.node else None
 
 
 def _kubectl(namespace: str | None, *words: str) -> str:
@@ -104,7 +106,7 @@ def kubectl_command(selection: Selection) -> str | None:
     kind = finding.evidence.get("object_kind") if finding is not None else None
     if finding is not None and finding.name and isinstance(kind, str):
         return _kubectl(finding.namespace, "describe", kind.lower(), finding.name)
-    return None
+    return _kubectl(None, "describe", "node", selection.node) if selection.node else None
 
 
 def note_text(app: App, data: DashboardData, now: datetime) -> str | None:
@@ -141,7 +143,8 @@ def write_note(text: str, folder: Path, context: str | None, now: datetime) -> P
 
 class CopyActions:
     """``y``, ``Y`` and ``x`` of a screen (mixed in before Screen, beside WriteActions,
-    whose ``selected`` gives the pod or engine; ``selected_finding`` the finding)."""
+    whose ``selected`` gives the pod or engine; screens with more kinds of rows
+    override ``copy_selection``)."""
 
     data: DashboardData
     app: App
@@ -149,26 +152,23 @@ class CopyActions:
     def selected(self) -> tuple[Pod | None, Engine | None]:
         raise NotImplementedError
 
-    def selected_finding(self) -> Finding | None:
-        """The finding under the cursor, on screens that list findings."""
-        return None
+    def copy_selection(self) -> Selection:
+        """What ``y``/``Y`` copy."""
+        pod, engine = self.selected()
+        return Selection(pod, engine)
 
     def _copy(self, text: str | None) -> None:
         if text is None:
-            self.app.notify("nothing to copy here: select a pod, an engine or a finding")
+            self.app.notify("nothing to copy here: select a row first")
             return
         self.app.copy_to_clipboard(text)
         self.app.notify(f"copied (OSC 52): {text}", markup=False)
 
-    def _selection(self) -> Selection:
-        pod, engine = self.selected()
-        return Selection(pod, engine, self.selected_finding())
-
     def action_copy_name(self) -> None:
-        self._copy(copy_name(self._selection()))
+        self._copy(copy_name(self.copy_selection()))
 
     def action_copy_kubectl(self) -> None:
-        self._copy(kubectl_command(self._selection()))
+        self._copy(kubectl_command(self.copy_selection()))
 
     def action_export_note(self) -> None:
         now = self.data.now()

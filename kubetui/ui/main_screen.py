@@ -12,11 +12,10 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input
 
 from kubetui.model.engines import Engine
-from kubetui.model.findings import Finding
 from kubetui.model.records import Pod
 from kubetui.ui.action_runner import WriteActions, refused_read_only
 from kubetui.ui.cleanup_screen import CleanupScreen
-from kubetui.ui.clipboard import CopyActions
+from kubetui.ui.clipboard import CopyActions, Selection
 from kubetui.ui.data import DashboardData
 from kubetui.ui.header import StatusHeader, Target, ViewBar
 from kubetui.ui.keymap import (
@@ -248,10 +247,15 @@ class MainScreen(WriteActions, CopyActions, Screen):
             return None, view.engine(key)
         return None, None
 
-    def selected_finding(self) -> Finding | None:
-        """The finding under the cursor on the Findings view (``y``/``Y``)."""
+    def copy_selection(self) -> Selection:
+        """What ``y``/``Y`` copy: the write keys' pod or engine, the finding of a
+        Findings or Hot loops row, the node of a Nodes row."""
+        pod, engine = self.selected()
         view = self.current_view
-        return view.finding(view.table.selected_key) if isinstance(view, FindingsView) else None
+        key = view.table.selected_key
+        finding = view.finding(key) if isinstance(view, FindingsView | HotLoopsView) else None
+        node = key if isinstance(view, NodesView) else None
+        return Selection(pod, engine, finding, node)
 
     def action_cleanup(self) -> None:
         if not refused_read_only(self.app):

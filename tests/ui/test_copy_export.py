@@ -104,11 +104,14 @@ async def test_copy_keys_write_osc52_on_every_view(incidents: RunningSim) -> Non
             f"kubectl -n etl get pods -l spark-app-selector={engine.app_id}",
         ]
         assert f"copied (OSC 52): etl/{HOURLY}-driver" in _notes(app)
-        # The Nodes view has no pod, engine or finding under the cursor: nothing is sent.
-        await pilot.press("4", "y")
+        # Nodes: the node; Hot loops (no watch here, so no row): nothing is sent.
+        await pilot.press("4")
+        node = app.main.views[4].table.selected_key
+        assert node in app.data.store.nodes
+        await pilot.press("y", "Y", "5", "y")
         await pilot.pause()
-        assert len(_clipboard(written)) == 7
-        assert _notes(app)[-1].startswith("nothing to copy here")
+        assert _clipboard(written)[7:] == [node, f"kubectl describe node {node}"]
+        assert _notes(app)[-1] == "nothing to copy here: select a row first"
 
 
 async def test_copy_from_the_pod_detail_screen(incidents: RunningSim) -> None:

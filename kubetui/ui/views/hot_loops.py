@@ -68,6 +68,10 @@ class HotLoopsView(View):
         )
         return Row(cells, ("warning", None, None, "warning"))
 
+    def finding(self, key: str | None) -> Finding | None:
+        """The hot-loop finding of row ``key`` (``y``/``Y`` copy its object)."""
+        return self._by_key.get(key) if key else None
+
     def reload(self) -> None:
         analysis = self.data.analysis
         rates = self.data.store.rates
