@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 #: The hidden command the scripts call (cobra's name for it).
 COMPLETE = "__complete"
@@ -138,7 +136,9 @@ def _values(action: argparse.Action, current: str, given: dict[str, str]) -> lis
     if action.choices:
         found: Iterable[str] = map(str, action.choices)
     elif dest == "context":
-        found = (name for name, _ns in _contexts(given.get("kubeconfig")))
+        from kubetui.sources.kube_client import kubeconfig_contexts
+
+        found = kubeconfig_contexts(given.get("kubeconfig"))
     elif dest in ("namespace", "namespaces", "exclude_namespaces"):
         found = _namespaces(given.get("kubeconfig"), given.get("context"))
     elif dest == "theme":
@@ -148,24 +148,12 @@ def _values(action: argparse.Action, current: str, given: dict[str, str]) -> lis
     return sorted({v for v in found if v.startswith(current)})
 
 
-def _contexts(kubeconfig: str | None) -> list[tuple[str, str | None]]:
-    """(name, namespace) of every context of the kubeconfig kubectl would read."""
-    from kubernetes import config
-
-    path = kubeconfig or os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
-    try:
-        contexts, _active = config.list_kube_config_contexts(config_file=path)
-    except Exception:  # the loader raises many types (see kube_client.connect); no hint
-        return []
-    return [(c.get("name", ""), (c.get("context") or {}).get("namespace")) for c in contexts]
-
-
 def _namespaces(kubeconfig: str | None, context: str | None) -> set[str]:
     """The namespaces the kubeconfig's contexts name, and the server's when it answers
     in time (a TAB must not hang on an unreachable cluster)."""
-    from kubetui.sources.kube_client import KubeError, connect
+    from kubetui.sources.kube_client import KubeError, connect, kubeconfig_namespaces
 
-    found = {ns for _name, ns in _contexts(kubeconfig) if ns}
+    found = kubeconfig_namespaces(kubeconfig)
     try:
         kube = connect(kubeconfig, context)
         body = json.loads(kube.get("/api/v1/namespaces", timeout=SERVER_TIMEOUT))

@@ -259,14 +259,26 @@ def _kubeconfig_path(kubeconfig: str | None) -> str:
     return kubeconfig or os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
 
 
-def kubeconfig_contexts(kubeconfig: str | None = None) -> list[str]:
-    """The context names of the kubeconfig :func:`connect` reads, for ``:ctx``'s
-    completion; none when it cannot be read (``connect`` then says why)."""
+def _context_entries(kubeconfig: str | None) -> list[dict]:
+    """The ``contexts`` entries of the kubeconfig :func:`connect` reads; none when it
+    cannot be read (``connect`` then says why)."""
     try:
         contexts, _ = config.list_kube_config_contexts(config_file=_kubeconfig_path(kubeconfig))
     except Exception:  # the loader raises many types (see connect); connect says which
         return []
-    return sorted(str(c["name"]) for c in contexts if isinstance(c, dict) and c.get("name"))
+    return [c for c in contexts if isinstance(c, dict) and c.get("name")]
+
+
+def kubeconfig_contexts(kubeconfig: str | None = None) -> list[str]:
+    """The context names of the kubeconfig :func:`connect` reads, for ``:ctx``'s and the
+    shell's completion."""
+    return sorted(str(c["name"]) for c in _context_entries(kubeconfig))
+
+
+def kubeconfig_namespaces(kubeconfig: str | None = None) -> set[str]:
+    """The namespaces the kubeconfig's contexts name, for the shell's completion of -n."""
+    entries = (c.get("context") for c in _context_entries(kubeconfig))
+    return {str(e["namespace"]) for e in entries if isinstance(e, dict) and e.get("namespace")}
 
 
 def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeClient:
