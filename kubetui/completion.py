@@ -102,7 +102,7 @@ def complete(parser: argparse.ArgumentParser, words: Sequence[str]) -> list[str]
     """The candidates for the last of ``words`` (the arguments after the program name;
     the last is the word under the cursor, maybe empty), or ``[FILES]``."""
     *before, current = words or [""]
-    active, commands = parser, _subcommands(parser)
+    active = parser
     given: dict[str, str] = {}
     pending: argparse.Action | None = None
     positional = 0
@@ -114,7 +114,7 @@ def complete(parser: argparse.ArgumentParser, words: Sequence[str]) -> list[str]
             action = _options(active).get(word)
             if action is not None and action.nargs != 0:
                 pending = action
-        elif active is parser and word in commands:
+        elif positional == 0 and word in (commands := _subcommands(active)):
             active = commands[word]
         else:
             positional += 1
@@ -122,7 +122,7 @@ def complete(parser: argparse.ArgumentParser, words: Sequence[str]) -> list[str]
         return _values(pending, current, given)
     if current.startswith("-"):
         return sorted(o for o in _options(active) if o.startswith(current))
-    if active is parser:
+    if positional == 0 and (commands := _subcommands(active)):
         return sorted(c for c in commands if c.startswith(current) and not c.startswith("_"))
     places = _positionals(active)[positional : positional + 1]
     return [str(c) for a in places for c in a.choices or () if str(c).startswith(current)]

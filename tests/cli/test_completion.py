@@ -93,6 +93,8 @@ def test_bash_completes_commands_flags_and_choices() -> None:
     assert _bash("triage", "--fo") == ["--format"]
     assert _bash("triage", "--format", "") == ["json", "markdown", "text"]
     assert _bash("completion", "") == ["bash", "zsh", "fish"]
+    assert _bash("sim", "") == ["serve"]  # a command's own commands
+    assert "--kubeconfig-out" in _bash("sim", "serve", "--kub")
     assert _bash("--th") == ["--theme"]
     assert "kubetui-dark" in _bash("--theme", "kubetui-")
 
