@@ -30,9 +30,8 @@ from kubetui.model.triage import EngineRow
 #: and ``!`` need no escape); CommonMark lets a backslash escape any ASCII punctuation
 #: (spec 0.31 section 2.4), so this is always safe.
 _INLINE = re.compile(r"([\\`*_\[\]~|@])")
-#: Raw HTML, autolinks and entity references need the characters themselves replaced:
-#: a backslash before ``<`` works, but an entity also survives renderers that strip
-#: backslashes from HTML blocks.
+#: ``<``, ``>`` and ``&`` as entities: no raw HTML, ``<…>`` autolink or entity reference
+#: can start (CommonMark 0.31 sections 6.5, 6.6 and 2.5), and ``>`` cannot quote.
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 #: GFM extended autolinks (``https://…``, ``www.…``): break the ``://`` and the dot.
 _AUTOLINK = re.compile(r"(?i)://|\bwww\.")
@@ -56,8 +55,8 @@ def _break_autolink(match: re.Match[str]) -> str:
 class NoteSource(NamedTuple):
     """Where the findings were read from, for the note's header."""
 
-    #: ``context NAME (SERVER)``, ``file PATH``: already the words to show (cluster text
-    #: inside is escaped by the renderer).
+    #: ``context NAME at SERVER``, ``file PATH``: the words to show (escaped by the
+    #: renderer like cluster text).
     where: str
     #: The namespaces the read was limited to; None for all.
     namespaces: Sequence[str] | None
