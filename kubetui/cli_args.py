@@ -149,9 +149,11 @@ def add_theme_flag(parser: Parser) -> None:
     parser.add_shared(
         "--theme",
         metavar="NAME",
-        help="colour theme: kubetui-dark (default), kubetui-ansi (the terminal's 16 "
-        "colours), a Textual theme, or a file NAME.yaml in the user themes dir "
-        "(kubetui locate themes); NO_COLOR=1 turns colour off",
+        help="colour theme: kubetui-dark (default), kubetui-light, kubetui-high-contrast, "
+        "kubetui-okabe-ito (safe for red-green colour blindness), kubetui-ansi (the "
+        "terminal's 16 colours), a Textual theme, or a file NAME.yaml in the user themes "
+        "dir (kubetui locate themes); overrides the config file's theme:; NO_COLOR=1 "
+        "turns colour off",
     )
 
 

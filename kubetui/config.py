@@ -225,7 +225,7 @@ def load_settings(context: str | None, *, path: Path | None = None) -> Settings:
 
 
 #: A top-level ``theme:`` line and its trailing comment (kept).
-_THEME_LINE = re.compile(r"^theme:[^#\n]*(?P<comment>[ \t]#[^\n]*)?$", re.M)
+_THEME_LINE = re.compile(r"^theme:[^#\n]*?(?P<comment>[ \t]+#[^\n]*)?$", re.M)
 
 
 def save_theme(name: str, *, path: Path | None = None) -> Path:

@@ -150,3 +150,64 @@ def test_read_only_flag_adds_to_the_config_and_cannot_lift_it(
     assert dashboard_settings(args(False), "prod").read_only
     assert dashboard_settings(args(True), "dev").read_only
     assert not dashboard_settings(args(False), "dev").read_only
+
+
+# ---------------------------------------------------------------------- save_theme
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("", 'theme: "x"\n'),
+        ("max_bulk: 3", 'max_bulk: 3\ntheme: "x"\n'),
+        (
+            "# top\ntheme: old  # why\nkeys: {pod-delete: ctrl+x}\n",
+            '# top\ntheme: "x"  # why\nkeys: {pod-delete: ctrl+x}\n',
+        ),
+        (
+            "contexts:\n  prod:\n    read_only: true\n",
+            'contexts:\n  prod:\n    read_only: true\ntheme: "x"\n',
+        ),
+    ],
+)
+def test_save_theme_changes_only_its_line(tmp_path: Path, before: str, after: str) -> None:
+    from kubetui.config import save_theme
+
+    path = _write(tmp_path, before)
+    path.chmod(0o640)
+    assert save_theme("x", path=path) == path
+    assert path.read_text() == after
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert load_settings("prod", path=path).theme == "x"
+    assert [p.name for p in tmp_path.iterdir()] == ["config.yaml"]  # no scratch file left
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("read_only: [true\n", "(line 2)"),
+        ("{read_only: true}\n", "is not a plain mapping; add 'theme: \"x\"' by hand"),
+        ("colour: red\n", "unknown field `colour`"),
+        ("- a\n", "Expected `object`, got `array`"),
+    ],
+)
+def test_save_theme_never_overwrites_a_file_it_cannot_edit(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    from kubetui.config import save_theme
+
+    path = _write(tmp_path, text)
+    with pytest.raises(UserError) as caught:
+        save_theme("x", path=path)
+    assert str(caught.value).startswith("theme not saved: ") and message in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert path.read_text() == text
+
+
+def test_save_theme_creates_the_file(tmp_path: Path) -> None:
+    from kubetui.config import save_theme
+
+    path = tmp_path / "kubetui" / "config.yaml"
+    save_theme("kubetui-light", path=path)
+    assert load_settings(None, path=path).theme == "kubetui-light"
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -135,6 +135,7 @@ class KubetuiApp(App[None]):
         #: quit or a signal never waits for a poll (it waited 5.6 s at 50k pods).
         self.source_stop_wait = SOURCE_STOP_WAIT
         self._theme_problems = self._install_themes(theme)
+        self._main = MainScreen(self.data, self.target)
 
     @staticmethod
     def _kyuubi_client(settings: Settings) -> KyuubiClient | None:
@@ -177,15 +178,17 @@ class KubetuiApp(App[None]):
     # ------------------------------------------------------------------ lifecycle
 
     def get_default_screen(self) -> Screen:
-        return MainScreen(self.data, self.target)
+        """A blank screen under the main one, so that ``:ctx`` can pop the main screen
+        and push a new one (Textual cannot replace the bottom screen of the stack, and
+        two main screens, both with the id "main", cannot be there at once)."""
+        return Screen()
 
     @property
     def main(self) -> MainScreen:
-        screen = self.screen_stack[0]
-        assert isinstance(screen, MainScreen)
-        return screen
+        return self._main
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        await self.push_screen(self._main)
         self._mounted_at = monotonic()
         self._log = self._open_log()
         if self._theme_problems:
@@ -399,9 +402,9 @@ class KubetuiApp(App[None]):
         gc.freeze()
 
     @on(Worker.StateChanged)
-    async def _worker_changed(self, event: Worker.StateChanged) -> None:
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "context":
-            await self._context_opened(event.worker)
+            self._context_opened(event.worker)
         elif event.worker.group == "analysis" and event.state == WorkerState.ERROR:
             self._analysing = False
             error = event.worker.error
@@ -479,7 +482,7 @@ class KubetuiApp(App[None]):
             return ["all", *self._namespaces()]
         return self.opener.contexts() if self.opener is not None else []
 
-    async def run_command(self, text: str | None) -> None:
+    def run_command(self, text: str | None) -> None:
         """Run a ``:`` command line (None or blank: the line was cancelled)."""
         if not text or not text.strip():
             return
@@ -494,8 +497,8 @@ class KubetuiApp(App[None]):
         elif name == "ctx":
             self.switch_context(argument)
         else:
-            while len(self.screen_stack) > 1:
-                await self.pop_screen()
+            while self.screen is not self.main:  # back to the main screen, as k9s' ``:``
+                self.pop_screen()
             if command.view is not None:
                 self.main.action_show_view(command.view)
             elif argument is None:
@@ -524,7 +527,7 @@ class KubetuiApp(App[None]):
                 description=f"context {name}",
             )
 
-    async def _context_opened(self, worker: Worker) -> None:
+    def _context_opened(self, worker: Worker) -> None:
         if worker.state == WorkerState.ERROR:
             error = worker.error
             text = (
@@ -532,7 +535,9 @@ class KubetuiApp(App[None]):
             )
             self.notify(f":ctx: {text}", severity="error", markup=False, timeout=8)
         elif worker.state == WorkerState.SUCCESS and not self._exiting:
-            await self._show_connection(worker.result)
+            # A task of its own: it awaits screen changes, which the app's message loop
+            # (running this handler) has to process.
+            self.run_worker(self._show_connection(worker.result), group="context-switch")
 
     async def _show_connection(self, connection: Connection) -> None:
         """Tear down what the current context feeds (its sources stopped, its store,
@@ -554,8 +559,10 @@ class KubetuiApp(App[None]):
         self._noticed = {}
         self._repaint_timer = None  # it belonged to the old main screen
         self._mounted_at = monotonic()
-        while len(self.screen_stack) > 1:
+        while self.screen is not self.main:
             await self.pop_screen()
-        await self.switch_screen(MainScreen(self.data, self.target))
+        await self.pop_screen()  # the old main screen, its widgets and timers
+        self._main = MainScreen(self.data, self.target)
+        await self.push_screen(self._main)
         self._start_sources()
         self.notify(f"context {self.target.context}", markup=False)

@@ -21,7 +21,14 @@ def test_bundled_themes_load_with_severity_variables() -> None:
     themes, problems = load_themes([BUNDLED_DIR])
     assert problems == []
     by_name = {t.name: t for t in themes}
-    assert set(by_name) == {"kubetui-dark", "kubetui-ansi"}
+    assert set(by_name) == {
+        "kubetui-dark",
+        "kubetui-light",
+        "kubetui-high-contrast",
+        "kubetui-okabe-ito",
+        "kubetui-ansi",
+    }
+    assert by_name["kubetui-light"].dark is False
     assert by_name["kubetui-ansi"].ansi is True
     assert by_name["kubetui-ansi"].variables["sev-critical"] == "ansi_bright_red"
     for theme in themes:
@@ -87,3 +94,67 @@ async def test_ansi_theme_uses_the_terminal_palette(incidents: RunningSim) -> No
         await settle(pilot)
         assert app.theme == "kubetui-ansi" and app.native_ansi_color
         assert app.theme_variables["sev-oom"] == "ansi_bright_magenta"
+
+
+# ---------------------------------------------------------------------- chosen in the palette
+
+
+async def _choose_in_palette(pilot, app, name: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*f"theme: {name}")
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    for _ in range(100):
+        if app.theme == name:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def test_a_theme_chosen_in_the_palette_is_kept_for_the_next_start(
+    incidents: RunningSim,
+) -> None:
+    from kubetui.config import config_file, load_settings
+
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    before = "# mine\nread_only: false  # staging\nkeys: {pod-delete: ctrl+x}\nmax_bulk: 7\n"
+    path.write_text(before)
+    app = make_app(incidents)
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await settle(pilot)
+        await _choose_in_palette(pilot, app, "kubetui-okabe-ito")
+        assert app.theme == "kubetui-okabe-ito"
+        assert [str(n.message) for n in app._notifications][-1] == (
+            f"theme kubetui-okabe-ito saved in {path}"
+        )
+    assert path.read_text() == before + 'theme: "kubetui-okabe-ito"\n'
+    settings = load_settings(None)
+    assert (settings.theme, settings.max_bulk, settings.keys) == (
+        "kubetui-okabe-ito",
+        7,
+        {"pod-delete": "ctrl+x"},
+    )
+    again = make_app(incidents, settings=settings)
+    async with again.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert again.theme == "kubetui-okabe-ito"
+    assert make_app(incidents, settings=settings, theme="kubetui-light").theme == "kubetui-light"
+
+
+async def test_a_malformed_config_is_never_overwritten(incidents: RunningSim) -> None:
+    from kubetui.config import config_file
+
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    broken = "read_only: [true\n# edited since the start\n"
+    path.write_text(broken)
+    app = make_app(incidents)
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await settle(pilot)
+        await _choose_in_palette(pilot, app, "kubetui-light")
+        assert app.theme == "kubetui-light"  # the switch stays; only saving failed
+        notice = [str(n.message) for n in app._notifications][-1]
+    assert path.read_text() == broken
+    assert notice.startswith(f"theme not saved: {path}") and "\n" not in notice
