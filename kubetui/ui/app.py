@@ -460,7 +460,8 @@ class KubetuiApp(App[None]):
             yield SystemCommand(
                 escape(binding.description or binding.action),
                 f"{', '.join(keys)}  ·  {ident}",
-                partial(self.run_action, binding.action, node),
+                # Scheduled, not awaited: a palette entry's callback is called plainly.
+                partial(self.call_later, self.run_action, binding.action, node),
             )
 
     def _namespaces(self) -> list[str]:

@@ -285,3 +285,20 @@ async def test_ctx_switches_to_the_second_context_with_no_stale_rows(
         message = next(str(n.message) for n in app._notifications if "not found" in str(n.message))
         assert message.startswith(":ctx: context 'nowhere' not found") and "\n" not in message
         assert app.target.context == "second"
+
+
+async def test_a_palette_entry_runs_its_binding(incidents: RunningSim) -> None:
+    """Built from the bindings: the entry runs what the key runs, called plainly (as
+    Textual's palette and scripts call it) or chosen by typing."""
+    app = make_app(incidents)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        entries = {
+            str(c.help).rsplit("·", 1)[-1].strip(): c for c in app.get_system_commands(app.screen)
+        }
+        assert "cursor-down" not in entries and "command-palette" not in entries
+        entries["view-nodes"].callback()
+        await pilot.pause()
+        assert app.main.current == 4
+        await pilot.press("ctrl+p", *"hot loops", "enter")
+        await wait_for(pilot, "the hot loops view", lambda: app.main.current == 5)
