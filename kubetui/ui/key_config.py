@@ -9,9 +9,9 @@ dashboard takes the terminal, each as one line naming the file and the entry: an
 binding has, text that is not a key, and a key that would then mean two things on one
 screen (two remapped ids, or a remap onto a key something there already answers to).
 
-A screen's keys are its own bindings, those of the widgets it shows (focused ones first)
-and the app's; a modal screen sees only its own and the app's priority bindings
-(``Screen._modal_binding_chain``, textual 8.2.8 ``textual/screen.py``).
+A screen's keys are its own bindings, those of the widgets it shows that take the focus
+(a table, a list, a log) and the app's; a modal screen sees only its own and the app's
+priority bindings (``Screen._modal_binding_chain``, textual 8.2.8 ``textual/screen.py``).
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ import difflib
 from collections.abc import Iterable, Mapping
 
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.dom import DOMNode
 from textual.keys import Keys, _character_to_key, format_key, key_to_character
+from textual.widgets import Log, OptionList, Tabs
 
 from kubetui.errors import UserError
 
@@ -87,12 +89,12 @@ def key_scopes() -> dict[str, list[Binding]]:
         "the confirmation": ConfirmScreen,
         "the force-delete confirmation": ForceConfirmScreen,
         "the help": HelpScreen,
-        "the namespace picker": NamespacePicker,
     }
     return {
         "the main screen": app + _bindings([MainScreen, *views, LineTable]),
-        "the pod detail": app + _bindings([PodDetailScreen]),
-        "the cleanup screen": app + _bindings([CleanupScreen]),
+        "the pod detail": app + _bindings([PodDetailScreen, Tabs, VerticalScroll, Log]),
+        "the cleanup screen": app + _bindings([CleanupScreen, OptionList, VerticalScroll]),
+        "the namespace picker": priority + _bindings([NamespacePicker, OptionList]),
         **{name: priority + _bindings([modal]) for name, modal in modals.items()},
     }
 
