@@ -19,7 +19,7 @@ def test_note_of_the_incidents_dump() -> None:
     assert result.returncode == 1, result.stderr  # findings present, as for text
     note = result.stdout.decode()
     assert note.startswith(f"# Incident note: {len(EXPECTED_FINDINGS)} findings\n")
-    assert f"- **Read from:** file {DUMP}" in note
+    assert f"- **Read from:** file {md_text(DUMP)}" in note
     assert "- **Written:** 2026-11-23 19:47:22 UTC" in note
     assert re.search(r"- \*\*Time window:\*\* 2026-11-\d\d .* to 2026-11-23 19:46:32 UTC", note)
     assert "- **Kyuubi:** not polled" in note
