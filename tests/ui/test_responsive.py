@@ -23,21 +23,31 @@ from kubetui.ui.views.pods import COLUMNS as POD_COLUMNS
 from tests.ui.conftest import make_app, screen_text, settle
 
 SIZES = {"80x24": (80, 24), "120x36": (120, 36), "200x50": (200, 50)}
-#: Pods view titles shown (and hidden) per width: what an operator keeps at 80 columns.
-POD_TITLES = {
-    "80x24": (
-        ("NAME", "STATUS", "READY", "RESTARTS", "LAST TERMINATION", "AGE"),
-        ("NAMESPACE", "QoS", "OOM ADJ", "NODE"),
-    ),
-    "120x36": (
-        ("NAMESPACE", "NAME", "STATUS", "READY", "RESTARTS", "LAST TERMINATION", "OOM ADJ"),
-        ("QoS",),
-    ),
-    "200x50": (tuple(c.title for c in POD_COLUMNS if c.title), ()),
-}
-ENGINE_TITLES = {
-    "80x24": (("ENGINE", "STATE", "KYUUBI", "EXEC R/F/N", "AGE"), ("INSTANCE", "KIND", "USER")),
-    "200x50": (("NAMESPACE", "DRIVER", "REASON", "USER", "KIND", "INSTANCE", "AGE"), ()),
+#: Per view key and table: the titles shown, and hidden, at each width; what an operator
+#: keeps at 80 columns.
+TITLES = {
+    ("2", "pods-table"): {
+        "80x24": (
+            ("NAME", "STATUS", "READY", "RESTARTS", "LAST TERMINATION", "AGE"),
+            ("NAMESPACE", "QoS", "OOM ADJ", "NODE"),
+        ),
+        "120x36": (
+            ("NAMESPACE", "NAME", "STATUS", "READY", "RESTARTS", "LAST TERMINATION", "OOM ADJ"),
+            ("QoS",),
+        ),
+        "200x50": (tuple(c.title for c in POD_COLUMNS if c.title), ()),
+    },
+    ("3", "engines-table"): {
+        "80x24": (("ENGINE", "STATE", "KYUUBI", "EXEC R/F/N", "AGE"), ("INSTANCE", "KIND", "USER")),
+        "200x50": (("NAMESPACE", "DRIVER", "REASON", "USER", "KIND", "INSTANCE", "AGE"), ()),
+    },
+    ("4", "oom-table"): {
+        "80x24": (("#", "NAMESPACE/POD", "ADJ", "USED", "SCORE"), ("QoS", "REQUEST", "LIMIT")),
+        "200x50": (("CONTAINER", "QoS", "ADJ", "USED", "SCORE", "REQUEST", "LIMIT"), ()),
+    },
+    ("5", "hot-loops-table"): {
+        "80x24": (("KIND", "NAMESPACE/NAME", "PER MIN", "PEER MEDIAN", "MANAGERS"), ()),
+    },
 }
 
 
@@ -167,17 +177,14 @@ async def test_columns_shown_per_width_and_no_number_cut(incidents: RunningSim, 
                 if table.display and table.keys:
                     numbers += _assert_numbers_whole(table)
         assert numbers > 50  # READY, RESTARTS, OOM ADJ, EXEC, MEMORY, ADJ... were checked
-        await pilot.press("2")
-        header = app.screen.query_one("#pods-table", LineTable).render_line(0).text
-        shown, hidden = POD_TITLES[size]
-        assert all(f" {t} " in f" {header} " for t in shown), header
-        assert not any(f" {t} " in f" {header} " for t in hidden), header
-        if size in ENGINE_TITLES:
-            await pilot.press("3")
-            header = app.screen.query_one("#engines-table", LineTable).render_line(0).text
-            shown, hidden = ENGINE_TITLES[size]
-            assert all(f" {t} " in f" {header} " for t in shown), header
-            assert not any(f" {t} " in f" {header} " for t in hidden), header
+        for (key, table_id), by_size in TITLES.items():
+            if size not in by_size:
+                continue
+            await pilot.press(key)
+            header = f" {app.screen.query_one(f'#{table_id}', LineTable).render_line(0).text} "
+            shown, hidden = by_size[size]
+            assert all(f" {t} " in header for t in shown), header
+            assert not any(f" {t} " in header for t in hidden), header
 
 
 async def test_best_effort_oom_adj_reads_1000_not_1(incidents: RunningSim) -> None:
