@@ -183,6 +183,10 @@ async def test_each_view_command_and_ctrl_a(incidents: RunningSim) -> None:
             assert app.screen is app.main
         await command(pilot, "no")  # k9s' alias
         assert app.main.current == 4
+        await pilot.press("2", "home", "enter")  # a pod's detail: ``:`` works there too
+        await wait_for(pilot, "the pod detail", lambda: app.screen is not app.main)
+        await command(pilot, "engines")
+        assert app.screen is app.main and app.main.current == 3
         await pilot.press("ctrl+a")
         assert isinstance(app.screen, HelpScreen)
         listed = screen_text(app)
@@ -265,6 +269,12 @@ async def test_ctx_switches_to_the_second_context_with_no_stale_rows(
         await settle(pilot)
         assert {p.metadata.name for p in app.data.store.pods.values()} == second_names
         assert app.sources is not first_sources
+        analysis = app.data.analysis
+        assert analysis is not None  # findings and engines of the second context only
+        assert {f.uid for f in analysis.findings if f.uid} <= set(app.data.store.pods)
+        assert {p.metadata.uid for e in analysis.engines for p in e.pods} <= set(
+            app.data.store.pods
+        )
         await pilot.press("2")
         await pilot.pause()
         text = screen_text(app)
