@@ -5,10 +5,12 @@ The clipboard is reached with OSC 52, the terminal's own clipboard escape, so it
 from a jump host over SSH: Textual's ``App.copy_to_clipboard`` (Textualize/textual 8.2.8,
 ``src/textual/app.py``) writes ``ESC ] 52 ; c ; <base64> BEL`` to the terminal and nothing
 else. Inside tmux the sequence reaches the outer terminal only with ``set -g
-set-clipboard on`` (tmux(1), option ``set-clipboard``: the default ``external`` ignores
-applications' OSC 52); kubetui does not wrap it in tmux's DCS passthrough, which needs
-``allow-passthrough`` (off by default since tmux 3.3) and would garble the sequence
-outside tmux. The README says so.
+set-clipboard on``: tmux's ``input_osc_52`` (tmux/tmux ``input.c``, 3.5a) drops an
+application's OSC 52 unless the option is ``on``, and the default is ``external``; tmux
+also needs the outer terminal's ``Ms`` capability (``terminal-features … clipboard``).
+kubetui does not wrap the sequence in tmux's DCS passthrough, which needs
+``allow-passthrough`` (off by default since tmux 3.3) and would garble it outside tmux.
+The README says so.
 
 The copied text is cluster text that the operator will paste into a shell: it is made
 one line and inert (``kubetui.model.inert_text``), and every word of a command is quoted
