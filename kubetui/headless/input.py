@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import msgspec
 
@@ -50,6 +51,43 @@ def notice(line: str) -> None:
     print(f"kubetui: {line}", file=sys.stderr)
 
 
-def write_json(result: msgspec.Struct) -> None:
-    """A command's result as indented JSON on stdout (``--format json``)."""
-    sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(result), indent=2) + b"\n")
+#: Items of a streamed list written per ``write`` call.
+_CHUNK = 1000
+
+
+def write_json(result: msgspec.Struct, out: BinaryIO | None = None) -> None:
+    """A command's result as indented JSON on ``out`` (stdout) (``--format json``).
+
+    The bytes are those of ``msgspec.json.format(msgspec.json.encode(result), indent=2)``
+    plus a newline, but each top-level list field (a triage report's 50k pod rows) is
+    encoded item by item: the whole document at once held its compact and its indented
+    copy (~100 MB at 50k pods) on top of the report.
+    """
+    out = out if out is not None else sys.stdout.buffer
+    lists = {
+        name: value
+        for name in result.__struct_fields__
+        if isinstance(value := getattr(result, name), list) and value
+    }
+    head = _formatted(msgspec.structs.replace(result, **{name: [] for name in lists}))
+    # A top-level key sits on its own line at two spaces; strings cannot hold a raw
+    # newline, so each marker is found once or the struct renames its fields.
+    markers = [b'\n  "%s": []' % name.encode() for name in lists]
+    if any(head.count(marker) != 1 for marker in markers):
+        out.write(_formatted(result) + b"\n")
+        return
+    for marker, items in zip(markers, lists.values(), strict=True):
+        before, head = head.split(marker)
+        out.write(before + marker[:-1] + b"\n")
+        for start in range(0, len(items), _CHUNK):
+            chunk = items[start : start + _CHUNK]
+            text = b",\n".join(
+                b"    " + _formatted(item).replace(b"\n", b"\n    ") for item in chunk
+            )
+            out.write(text + (b",\n" if start + _CHUNK < len(items) else b"\n"))
+        out.write(b"  ]")
+    out.write(head + b"\n")
+
+
+def _formatted(value: object) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(value), indent=2)

@@ -456,12 +456,15 @@ class PodFacts(NamedTuple):
         return bool(self.reports) or self.failed or pod.metadata.deletion_timestamp is not None
 
 
-def pod_facts(pod: Pod, th: Thresholds) -> PodFacts:
+def pod_facts(
+    pod: Pod, th: Thresholds, reports: Iterable[ContainerReport] | None = None
+) -> PodFacts:
     """The clock-free part of ``find_pod_findings`` for one pod (the costly part:
-    ``container_terminations``)."""
-    reports = tuple(
-        r for r in container_terminations(pod) if _oom_kill(r) is not None or _crash_looping(r, th)
-    )
+    ``container_terminations``, which a caller that has them already passes as
+    ``reports``)."""
+    if reports is None:
+        reports = container_terminations(pod)
+    reports = tuple(r for r in reports if _oom_kill(r) is not None or _crash_looping(r, th))
     failed = pod.status.phase == "Failed" and pod.metadata.deletion_timestamp is None
     if not failed:
         return PodFacts(reports, False, None, None)
@@ -506,6 +509,7 @@ def find_pod_findings(
     now: datetime,
     thresholds: Thresholds | None = None,
     known_engine_ids: set[str] | None = None,
+    facts: Iterable[PodFacts] | None = None,
 ) -> list[Finding]:
     """Every pod finding, most severe first, then by kind, namespace, name, summary.
 
@@ -514,15 +518,19 @@ def find_pod_findings(
     ``known_engine_ids`` holds the ids the engine metadata knows (batch ids, engine
     refIds, app ids); ``None`` means no metadata, so only the pods can prove a zombie.
     Only engines with a ``kyuubi-unique-tag`` are checked against it: a plain Spark app
-    was never Kyuubi's to know.
+    was never Kyuubi's to know. ``facts``: each pod's ``pod_facts``, in ``pods``' order,
+    when the caller made them already (``triage.build_triage`` shares the reports behind
+    them with its pod rows).
     """
     th = thresholds or Thresholds()
     now = as_aware(now)
     pods = list(pods)
     node_names = node_name_set(nodes)
+    if facts is None:
+        facts = (pod_facts(pod, th) for pod in pods)
     found: list[Finding] = []
-    for pod in pods:
-        found += pod_findings_at(pod, pod_facts(pod, th), now, th, node_names)
+    for pod, pod_fact in zip(pods, facts, strict=True):
+        found += pod_findings_at(pod, pod_fact, now, th, node_names)
     for engine in group_engines(pods) if engines is None else engines:
         found += zombie_findings(engine, now, th, known_engine_ids)
     sort_findings(found)

@@ -138,7 +138,14 @@ def last_termination(pod: Pod) -> ContainerReport | None:
     over those without (the kubelet's synthetic ``ContainerStatusUnknown`` has none);
     among equals the first container in pod order wins.
     """
-    candidates = [r for r in container_terminations(pod) if r.has_termination]
+    return latest_termination(container_terminations(pod))
+
+
+def latest_termination(reports: Iterable[ContainerReport]) -> ContainerReport | None:
+    """:func:`last_termination` over a pod's ``container_terminations`` already made: the
+    triage report builds them once per pod for its rows, findings and this column (they
+    were the costliest part of a 50k-pod report, built three times over)."""
+    candidates = [r for r in reports if r.has_termination]
     if not candidates:
         return None
     return max(candidates, key=_recency)

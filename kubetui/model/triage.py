@@ -18,9 +18,11 @@ from kubetui.model.engines import Engine, group_engines
 from kubetui.model.findings import (
     Finding,
     ObjectRate,
+    PodFacts,
     Thresholds,
     find_hot_loops,
     find_pod_findings,
+    pod_facts,
 )
 from kubetui.model.pod_status import pod_columns
 from kubetui.model.qos import OomScoreAdj, effective_qos, pod_oom_score_adjs
@@ -29,7 +31,7 @@ from kubetui.model.records import Node, Pod
 from kubetui.model.terminations import (
     ContainerReport,
     container_terminations,
-    last_termination,
+    latest_termination,
     termination_line,
 )
 
@@ -115,13 +117,19 @@ def _container_row(report: ContainerReport, adj: OomScoreAdj | None) -> Containe
     )
 
 
-def _pod_row(pod: Pod, capacity: int | None, engine_id: str | None, now: datetime) -> PodRow:
+def _pod_row(
+    pod: Pod,
+    reports: list[ContainerReport],
+    capacity: int | None,
+    engine_id: str | None,
+    now: datetime,
+) -> PodRow:
+    """One pod's row from its ``container_terminations`` (made once, shared with the
+    findings)."""
     columns = pod_columns(pod, now)
     adjs = {(c.name, is_init): adj for c, is_init, adj in pod_oom_score_adjs(pod, capacity)}
-    containers = [
-        _container_row(r, adjs.get((r.name, r.init))) for r in container_terminations(pod)
-    ]
-    last = last_termination(pod)
+    containers = [_container_row(r, adjs.get((r.name, r.init))) for r in reports]
+    last = latest_termination(reports)
     return PodRow(
         namespace=pod.metadata.namespace,
         name=pod.metadata.name,
@@ -179,14 +187,18 @@ def analyse(
     thresholds: Thresholds | None = None,
     rates: Iterable[ObjectRate] = (),
     known_engine_ids: set[str] | None = None,
+    facts: Iterable[PodFacts] | None = None,
 ) -> Analysis:
     """Engines and every finding for one snapshot; ``nodes=None``: node list unknown.
 
     Findings are most severe first (see ``find_pod_findings``), hot loops after the pod
     findings. The dashboard runs this alone (its pod rows are computed only when seen).
+    ``facts``: the pods' ``pod_facts`` in ``pods``' order, if already made.
     """
     engines = group_engines(pods)
-    findings = find_pod_findings(pods, nodes, engines, now, thresholds, known_engine_ids)
+    findings = find_pod_findings(
+        pods, nodes, engines, now, thresholds, known_engine_ids, facts=facts
+    )
     findings += find_hot_loops(rates, thresholds)
     return Analysis(engines, findings)
 
@@ -204,16 +216,29 @@ def build_triage(
 
     Pods are sorted by (namespace, name), engines by (namespace, id).
     """
+    # Each pod's container reports feed its findings and its row: made once, here.
+    reports = [container_terminations(p) for p in pods]
+    th = thresholds or Thresholds()
     engines, findings = analyse(
-        pods, nodes, now, thresholds=thresholds, rates=rates, known_engine_ids=known_engine_ids
+        pods,
+        nodes,
+        now,
+        thresholds=th,
+        rates=rates,
+        known_engine_ids=known_engine_ids,
+        facts=[pod_facts(p, th, r) for p, r in zip(pods, reports, strict=True)],
     )
     engine_of = {id(p): e.id for e in engines for p in e.pods}
     capacities = node_memory_capacities(nodes or ())
-    ordered = sorted(pods, key=lambda p: (p.metadata.namespace or "", p.metadata.name or ""))
-    rows = [
-        _pod_row(p, capacities.get(p.spec.node_name or ""), engine_of.get(id(p)), now)
-        for p in ordered
-    ]
+    order = sorted(
+        range(len(pods)),
+        key=lambda i: (pods[i].metadata.namespace or "", pods[i].metadata.name or ""),
+    )
+    rows = []
+    for i in order:
+        pod = pods[i]
+        capacity = capacities.get(pod.spec.node_name or "")
+        rows.append(_pod_row(pod, reports[i], capacity, engine_of.get(id(pod)), now))
     return TriageReport(
         pods=rows,
         engines=[engine_row(e) for e in engines],
