@@ -187,6 +187,8 @@ async def test_each_view_command_and_ctrl_a(incidents: RunningSim) -> None:
         await wait_for(pilot, "the pod detail", lambda: app.screen is not app.main)
         await command(pilot, "engines")
         assert app.screen is app.main and app.main.current == 3
+        await pilot.press("colon", *"hot-", "right", "enter")  # → takes the completion
+        await wait_for(pilot, "the completed command", lambda: app.main.current == 5)
         await pilot.press("ctrl+a")
         assert isinstance(app.screen, HelpScreen)
         listed = screen_text(app)
