@@ -27,7 +27,7 @@ from textual.widgets import Log, OptionList, Tabs
 
 from kubetui.errors import UserError
 
-#: Modifiers Textual's key parser produces (textual 8.2.8 ``textual/_keyboard_protocol.py``).
+#: Modifiers Textual's key parser produces (textual 8.2.8 ``textual/_xterm_parser.py``).
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
 #: Named keys without a modifier: escape, enter, tab, up, f1, pageup, …
 NAMED_KEYS = frozenset(k.value for k in Keys if "+" not in k.value) | {"space"}
