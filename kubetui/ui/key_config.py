@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
-from textual.keys import Keys, _character_to_key, format_key, key_to_character
+from textual.keys import Keys, _character_to_key, key_to_character
 from textual.widgets import Log, OptionList, Tabs
 
 from kubetui.errors import UserError
@@ -126,8 +126,7 @@ def check_keymap(keys: Mapping[str, str], where: str) -> dict[str, str]:
             if len(labels) > 1 and remapped:
                 ident = remapped[-1]
                 others = ", ".join(label for label in labels if label != ident)
-                shown = format_key(key)
-                raise UserError(
-                    f"{where}: keys.{ident}: {shown!r} is already bound to {others} on {scope}"
+                raise UserError(  # the key as the file names it (Textual's name)
+                    f"{where}: keys.{ident}: {key!r} is already bound to {others} on {scope}"
                 )
     return keymap
