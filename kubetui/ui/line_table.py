@@ -73,7 +73,9 @@ class Column:
     middle: bool = False
     #: 0: always shown; higher numbers drop out first as the terminal narrows.
     priority: int = 0
-    #: Widest a flex column grows (it never grows past its widest cell seen either).
+    #: Widest the column grows (never past its widest cell seen either); a ``whole``
+    #: column's cap is for text the cluster writes (Kyuubi's state): a hostile value
+    #: then is cut, instead of widening the column out of the table.
     max_width: int = 1000
     #: Shown whole or not at all (numbers, states).
     whole: bool = False
@@ -100,7 +102,7 @@ def layout_columns(
     column i drawn so far. ``wide``: every column, each as wide as its widest cell (the
     row may then be wider than ``available`` and scroll)."""
     natural = [
-        max(c.width, cell_len(c.title), s) if c.whole else max(c.width, min(c.max_width, s))
+        max(c.width, cell_len(c.title) if c.whole else 0, min(c.max_width, s))
         for c, s in zip(columns, seen, strict=True)
     ]
     base = [n if c.whole or wide else c.width for c, n in zip(columns, natural, strict=True)]

@@ -86,6 +86,16 @@ def test_a_whole_column_takes_its_widest_cell_or_is_hidden() -> None:
     assert layout_columns(columns, 60, [30, 9]).widths == (30, 9)
 
 
+def test_a_hostile_value_in_a_capped_whole_column_does_not_push_the_others_out() -> None:
+    """Kyuubi writes the KYUUBI state: 10k characters of it stay within the cap."""
+    columns = (
+        Column("ENGINE", 20, flex=1, max_width=40),
+        Column("KYUUBI", 10, whole=True, max_width=16, priority=1),
+        Column("AGE", 4, whole=True, priority=2),
+    )
+    assert layout_columns(columns, 50, [36, 10_000, 4]).widths == (27, 16, 4)
+
+
 def test_a_primary_column_grows_before_optional_columns_are_shown() -> None:
     columns = (
         Column("NAME", 10, flex=1, max_width=40, grow_to=20, grow_at=2),

@@ -49,7 +49,7 @@ OOM_COLUMNS = (
     Column("#", 3, right=True, whole=True),
     Column("NAMESPACE/POD", 16, flex=2, max_width=80, middle=True, grow_to=32, grow_at=4),
     Column("CONTAINER", 10, flex=1, max_width=40, priority=4),
-    Column("QoS", 10, whole=True, priority=5),
+    Column("QoS", 10, whole=True, max_width=12, priority=5),
     Column("ADJ", 5, right=True, whole=True, priority=1),
     Column("USED", 7, right=True, whole=True, priority=3),
     Column("SCORE", 5, right=True, whole=True, priority=2),

@@ -35,8 +35,8 @@ COLUMNS = (
     Column("READY", 5, whole=True, priority=2),
     Column("RESTARTS", 8, whole=True, priority=3),
     Column("LAST TERMINATION", 16, flex=2, max_width=60, priority=5),
-    Column("QoS", 10, whole=True, priority=10),
-    Column("OOM ADJ", 7, right=True, whole=True, priority=8),
+    Column("QoS", 10, whole=True, max_width=12, priority=10),
+    Column("OOM ADJ", 7, right=True, whole=True, max_width=24, priority=8),
     # EC2 names differ in the middle (ip-10-0-0-11.ec2.internal): cut at the end.
     Column("NODE", 16, flex=1, max_width=40, priority=9),
     Column("AGE", 4, right=True, whole=True, priority=4),
