@@ -338,8 +338,10 @@ class ChurnWatcher:
         self._phases: dict[str, _Phase] = {}
         self._notice = ""
         self._since = datetime.now(UTC)
-        #: The rates of the last update (kept, stale, when the watcher fails).
+        #: The rates of the last update and how far they were measured (kept, stale,
+        #: when the watcher fails: a failure mid-warm-up is not "none is hot").
         self._rates: list[ObjectRate] | None = None
+        self._warmup: Warmup | None = None
 
     # ------------------------------------------------------------------ control
 
@@ -403,7 +405,7 @@ class ChurnWatcher:
             message=cause,
             stale=self._rates is not None,
         )
-        return ChurnUpdate(rates=self._rates or [], sync=sync)
+        return ChurnUpdate(rates=self._rates or [], sync=sync, warmup=self._warmup)
 
     def _saw_time(self, t: float | None) -> None:
         with self._lock:
@@ -430,7 +432,7 @@ class ChurnWatcher:
             warmup = self.tracker.warmup()
             tracked, dropped = len(self.tracker.objects), self.tracker.dropped
             phases = list(self._phases.values())
-            self._rates = rates
+            self._rates, self._warmup = rates, warmup
         sync = self._sync(phases, tracked, dropped)
         return ChurnUpdate(rates=rates, sync=sync, warmup=warmup)
 

@@ -326,6 +326,10 @@ def test_a_fault_in_the_churn_report(
     watcher.tracker.rates = fault  # type: ignore[method-assign]
     posts = Posts()
     run_until_recovered(watcher, posts.post, posts, fault, stale=True)
+    # The frozen cluster's rates are still being measured: the failure keeps saying so
+    # (a failure mid-warm-up is not "none is hot").
+    error = next(u for u in posts.seen if u.sync.phase == "error")
+    assert error.warmup is not None and error.warmup == posts.seen[0].warmup
     logged(caplog, fault)
 
 
