@@ -94,8 +94,8 @@ KUBETUI = Criterion(
     'the Pods view\'s bar shows "N · sort" (pressed "2" once the view bar is up)',
     re.compile(r"\b2 Pods\b.*?(\d[\d,]*) · sort\b"),
 )
-#: k9s' table title: " Pods(all)[N] " (derailed/k9s internal/ui/table.go, v0.50.16).
-K9S = Criterion('the table title shows "Pods(all)[N]"', re.compile(r"\bPods\(all\)\[(\d+)\]"))
+#: k9s' table title: " pods(all)[2,000] " (derailed/k9s internal/ui/table.go, v0.50.16).
+K9S = Criterion('the table title shows "pods(all)[N]"', re.compile(r"\bpods\(all\)\[(\d[\d,]*)\]"))
 #: kdash's pods block title: " Pods (ns: all) [N] " (kdash src/app/pods.rs via
 #: ui/utils.rs title_with_ns, 2.1.1).
 KDASH = Criterion(
@@ -347,8 +347,14 @@ def _allow_access_reviews(api: Any) -> None:
 
     def patched(ex: Any) -> None:
         if ex.method == "POST" and ex.path.rstrip("/") == SSAR_PATH:
-            review = json.loads(ex.body or b"{}")
-            review["status"] = {"allowed": True, "reason": "bench/peers.py allows all"}
+            # the request may be protobuf (client-go's typed clients send it); a JSON
+            # answer is accepted all the same, and the spec is not needed to allow it
+            review = {
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SelfSubjectAccessReview",
+                "spec": {},
+                "status": {"allowed": True, "reason": "bench/peers.py allows all"},
+            }
             ex.respond(201, json.dumps(review).encode())
             return
         handle(ex)

@@ -36,7 +36,7 @@ peers = _load_peers()
         (peers.KUBETUI, "  1 Findings  2 Pods  3 Engines   50,000 · sort restarts", 50_000),
         # the Findings view's bar carries its own count: not the pod list
         (peers.KUBETUI, "  1 Findings  2 Pods  3 Engines   259 · sort severity\n", 259),
-        (peers.K9S, "┌──── Pods(all)[10000] ────┐", 10_000),
+        (peers.K9S, "┌──── pods(all)[10,000] ────┐", 10_000),
         (peers.KDASH, "│ Pods (ns: all) [9000] ⏎:containers · /:filter", 9_000),
         (peers.KUBETUI_RS, "┌ Pod [1/10000] ───", 10_000),
         (peers.KUBETUI_RS, "┌ Pod [0/0] ───", 0),
@@ -50,7 +50,7 @@ def test_criteria_read_the_count_on_screen(criterion, screen, count) -> None:
 
 @pytest.mark.parametrize("criterion", [peers.KUBETUI, peers.K9S, peers.KDASH, peers.KUBETUI_RS])
 def test_criteria_see_nothing_on_an_unrelated_screen(criterion) -> None:
-    screen = "Loading ...\n pods listing 0/?\n Pods(team-000)[12] Pod list"
+    screen = "Loading ...\n pods listing 0/?\n pods(team-000)[12] contexts(all)[1] Pod list"
     assert criterion.count(screen) is None
     assert not criterion.complete(screen, 0)
 

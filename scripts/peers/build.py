@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Build (or reuse) the peers bench/peers.py measures kubetui beside.
 
-k9s and Popeye with ``go install module@version``, kdash and the Rust kubetui with
-``cargo install --locked``, each at the version pinned in versions.env beside this file,
+k9s and Popeye with ``go build`` in a wrapper module requiring them, kdash and the Rust
+kubetui with ``cargo install --locked``, each at the version pinned in versions.env beside this file,
 each into its own ``~/.cache/kubetui/peers/<name>-<version>/bin`` (``KUBETUI_PEERS_DIR``
 sets the directory above those). A finished build leaves a stamp, so a second run costs
 nothing. A peer that cannot be built (no Go or cargo, a refusal by the registry, a
@@ -75,17 +75,35 @@ def binary_path(root: Path, peer: Peer, versions: dict[str, str]) -> Path:
     return peer_dir(root, peer, versions) / "bin" / peer.binary
 
 
-def command(peer: Peer, version: str, directory: Path) -> tuple[list[str], dict[str, str]]:
-    """The install command line and its environment."""
+def command(peer: Peer, version: str, directory: Path) -> tuple[list[str], dict[str, str], Path]:
+    """The build command line, its environment and the directory it runs in.
+
+    A Go peer is built in a wrapper module that requires it (written here), not with
+    ``go install module@version``: that form also reads the module's version list for
+    deprecation notices, which the module proxy refuses for Popeye (403 on
+    ``github.com/derailed/popeye/@v/list``) though it serves v0.22.1 itself. The build
+    list is the same (the peer's own go.mod, its replace directives ignored either way).
+    """
     if peer.tool == "go":
+        wrapper = directory / "src"
+        wrapper.mkdir(parents=True, exist_ok=True)
+        (wrapper / "go.mod").write_text(
+            f"module kubetui.bench/peers/{peer.name}\n\ngo 1.26.0\n\n"
+            f"require {peer.source} {version}\n"
+        )
+        (wrapper / "go.sum").touch()
         flags = f"-s -w -X {peer.source}/cmd.version={version}"
-        env = dict(os.environ, GOBIN=str(directory / "bin"), CGO_ENABLED="0")
-        args = ["go", "install", "-trimpath", "-ldflags", flags, f"{peer.source}@{version}"]
-        return args, env
+        env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod")
+        output = str(directory / "bin" / peer.binary)
+        return (
+            ["go", "build", "-trimpath", "-ldflags", flags, "-o", output, peer.source],
+            env,
+            wrapper,
+        )
     env = dict(os.environ)
     env.setdefault("CARGO_BUILD_JOBS", "1")
     args = ["cargo", "install", "--locked", "--root", str(directory)]
-    return [*args, "--version", version, peer.source], env
+    return [*args, "--version", version, peer.source], env, directory
 
 
 def stamp(peer: Peer, versions: dict[str, str]) -> dict[str, str]:
@@ -112,14 +130,13 @@ def build_one(root: Path, peer: Peer, versions: dict[str, str], force: bool) -> 
         raise BuildError(f"{peer.tool} is not on PATH")
     directory.mkdir(parents=True, exist_ok=True)
     log_path = directory / "build.log"
-    args, env = command(peer, version, directory)
+    args, env, cwd = command(peer, version, directory)
     say(f"{peer.name} {version}: building ({' '.join(args[:2])}, log: {log_path}) ...")
     started = time.monotonic()
     with log_path.open("w") as log:
         log.write(f"$ {' '.join(args)}\n")
         log.flush()
-        # go install module@version ignores any enclosing module: run it from the cache dir
-        done = subprocess.run(args, cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT)
+        done = subprocess.run(args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     if done.returncode != 0 or not binary.is_file():
         raise BuildError(
             f"{' '.join(args[:2])} failed: {cached_build.last_error(log_path)} (log: {log_path})"
