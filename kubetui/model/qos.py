@@ -30,13 +30,15 @@ and static/mirror-pod detection (the records keep no annotations; see
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import NamedTuple
+from functools import partial
+from typing import Any, NamedTuple, TypeVar
 
 from kubetui.model.pod_status import is_restartable_init_container
 from kubetui.model.quantity import parse_quantity
-from kubetui.model.records import Container, Pod, ResourceMap
+from kubetui.model.records import Container, Pod, ResourceMap, ResourceRequirements
 
 GUARANTEED = "Guaranteed"
 BURSTABLE = "Burstable"
@@ -56,6 +58,7 @@ SYSTEM_NODE_CRITICAL = "system-node-critical"
 _QOS_RESOURCES = ("cpu", "memory")
 
 Resources = dict[str, Decimal]
+T = TypeVar("T")
 
 
 class OomScoreAdj(NamedTuple):
@@ -100,9 +103,41 @@ class _Requirements(NamedTuple):
     limits: Resources
 
 
+#: Memo tables of ``_by_identity``: parts' ids → (those parts, result).
+_Memo = dict[tuple[int, ...], tuple[tuple[object, ...], Any]]
+_MEMO_LIMIT = 4096
+_REQUIREMENTS: _Memo = {}
+_ANALYSES: _Memo = {}
+
+
+def _by_identity(table: _Memo, parts: tuple[object, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, remembered for these very ``parts`` (record fields).
+
+    Parsing every container's quantities was a quarter of a 50k-pod triage report, yet
+    the executors of one app carry equal resources and containers, one shared object each
+    once records are compacted (``watch_decode.Compactor``), and a pod's adj asked for
+    its containers twice. Records are never changed after decoding, so their identity
+    tells their value; an entry keeps its parts alive, so their ids stay theirs. The
+    table is cleared when full. Results are shared: read them, never change them.
+    """
+    key = tuple(map(id, parts))
+    known = table.get(key)
+    if known is not None and all(map(operator.is_, known[0], parts)):
+        return known[1]
+    result = compute()
+    if len(table) >= _MEMO_LIMIT:
+        table.clear()
+    table[key] = (parts, result)
+    return result
+
+
 def _container_requirements(container: Container) -> _Requirements | None:
     """Requests and limits after ``SetDefaults_Pod``: a missing request takes the limit."""
     res = container.resources
+    return _by_identity(_REQUIREMENTS, (res,), partial(_requirements, res))
+
+
+def _requirements(res: ResourceRequirements | None) -> _Requirements | None:
     requests = _parse(res.requests if res else None)
     limits = _parse(res.limits if res else None)
     if requests is None or limits is None:
@@ -166,18 +201,29 @@ class _PodAnalysis(NamedTuple):
 
 
 def _analyse(pod: Pod) -> _PodAnalysis | None:
-    regular = [_container_requirements(c) for c in pod.spec.containers]
-    init = [_container_requirements(c) for c in pod.spec.init_containers]
+    """The pod's requirements and their aggregate: a function of three spec fields, which
+    compacted records share between the pods of one template."""
+    spec = pod.spec
+    parts = (spec.containers, spec.init_containers, spec.resources)
+    return _by_identity(_ANALYSES, parts, partial(_analyse_spec, *parts))
+
+
+def _analyse_spec(
+    containers: tuple[Container, ...],
+    init_containers: tuple[Container, ...],
+    spec_res: ResourceRequirements | None,
+) -> _PodAnalysis | None:
+    regular = [_container_requirements(c) for c in containers]
+    init = [_container_requirements(c) for c in init_containers]
     if any(r is None for r in (*regular, *init)):
         return None
     regular_ok = [r for r in regular if r is not None]
     init_ok = [
         (r, is_restartable_init_container(c))
-        for r, c in zip(init, pod.spec.init_containers, strict=True)
+        for r, c in zip(init, init_containers, strict=True)
         if r is not None
     ]
     aggregate = _aggregate_requests(regular_ok, init_ok)
-    spec_res = pod.spec.resources
     if spec_res is None:
         return _PodAnalysis(regular_ok, init_ok, aggregate, None)
     requests = _parse(spec_res.requests)
@@ -307,8 +353,8 @@ def _container_adj(
         "priority_class": spec.priority_class_name,
         "priority": spec.priority,
     }
-    computed = None if analysis is None else _computed_qos(analysis)
-    qos = status.qos_class or computed
+    # status.qosClass is nearly always set (the API server fills it): compute only without.
+    qos = status.qos_class or (None if analysis is None else _computed_qos(analysis))
     inputs["qos_source"] = "status.qosClass" if status.qos_class else "computed from spec"
     if is_node_critical(pod):
         return OomScoreAdj(GUARANTEED_OOM_SCORE_ADJ, qos, "node-critical pod", "", inputs)
