@@ -241,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the shell completion script for bash, zsh or fish",
         description="Print a script that completes kubetui's commands, flags, kubeconfig "
         "contexts, namespaces (the kubeconfig's and, when it answers, the server's) and "
-        "theme names. bash: eval \"$(kubetui completion bash)\"; zsh: source <(kubetui "
+        'theme names. bash: eval "$(kubetui completion bash)"; zsh: source <(kubetui '
         "completion zsh); fish: kubetui completion fish | source.",
     )
     completion.add_argument("shell", metavar="SHELL", choices=SHELLS, help="bash, zsh or fish")
