@@ -34,6 +34,7 @@ from kubetui.model.findings import Finding
 from kubetui.model.inert_text import inert, single_line
 from kubetui.model.records import Pod
 from kubetui.model.triage import engine_row
+from kubetui.paths import state_dir
 from kubetui.sources.kyuubi import SOURCE as KYUUBI_SOURCE
 from kubetui.ui.data import DashboardData
 
@@ -128,8 +129,9 @@ def note_text(app: App, data: DashboardData, now: datetime) -> str | None:
 
 
 def write_note(text: str, folder: Path, context: str | None, now: datetime) -> Path:
-    """Write ``text`` to a new file in ``folder``, never over an existing one; OSError
-    when that cannot be done."""
+    """Write ``text`` to a new file in ``folder`` (made if missing), never over an
+    existing one; OSError when that cannot be done."""
+    folder.mkdir(parents=True, exist_ok=True)
     stem = f"kubetui-incident-{_UNSAFE_FILE_CHARS.sub('_', context or 'cluster')}"
     stem += now.strftime("-%Y%m%d-%H%M%S")
     for attempt in range(1, 100):
@@ -181,9 +183,24 @@ class CopyActions:
         context = self.app.target.context  # type: ignore[attr-defined]
         try:
             path = write_note(text, Path.cwd(), context, now)
-        except OSError as exc:
+        except OSError as first:
+            # The working dir can be gone or read-only (a jump host's /); during an
+            # incident the note must land somewhere: kubetui's own state dir.
+            try:
+                path = write_note(text, state_dir() / "notes", context, now)
+            except OSError as second:
+                self.app.notify(
+                    f"incident note not written: {first}; nor in the state dir: {second}",
+                    severity="error",
+                    markup=False,
+                    timeout=10,
+                )
+                return
             self.app.notify(
-                f"incident note not written: {exc}", severity="error", markup=False, timeout=10
+                f"incident note written to {path} (not in the working dir: {first})",
+                severity="warning",
+                markup=False,
+                timeout=10,
             )
             return
         self.app.notify(f"incident note written to {path}", markup=False, timeout=10)

@@ -179,21 +179,42 @@ async def test_the_note_names_kyuubi_and_its_disagreements(
     assert "the pods prove KILLED (OOMKilled)" in section
 
 
-async def test_x_says_in_one_line_when_the_note_cannot_be_written(
-    incidents: RunningSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    gone = tmp_path / "gone"
-    gone.mkdir()
-    monkeypatch.chdir(gone)
-    gone.rmdir()  # the working dir was removed under the operator's feet
+async def _press_x_in(
+    incidents: RunningSim, where: Path, monkeypatch: pytest.MonkeyPatch
+) -> KubetuiApp:
+    """Press x with the working dir ``where`` removed under the operator's feet."""
+    where.mkdir()
+    monkeypatch.chdir(where)
+    where.rmdir()
     app = make_app(incidents)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         await pilot.press("x")
         await pilot.pause()
-        (error,) = [n for n in app._notifications if n.severity == "error"]
-        assert error.message.startswith("incident note not written: ")
-        assert "\n" not in error.message
+    return app
+
+
+async def test_x_falls_back_to_the_state_dir(
+    incidents: RunningSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    app = await _press_x_in(incidents, tmp_path / "gone", monkeypatch)
+    (note,) = (tmp_path / "state" / "kubetui" / "notes").glob("kubetui-incident-*.md")
+    assert note.read_text().startswith("# Incident note: ")
+    (warning,) = [n for n in app._notifications if n.severity == "warning"]
+    assert warning.message.startswith(f"incident note written to {note} (not in the working dir: ")
+
+
+async def test_x_says_in_one_line_when_the_note_cannot_be_written(
+    incidents: RunningSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocked))  # no dir can be made under a file
+    app = await _press_x_in(incidents, tmp_path / "gone", monkeypatch)
+    (error,) = [n for n in app._notifications if n.severity == "error"]
+    assert error.message.startswith("incident note not written: ")
+    assert "; nor in the state dir: " in error.message and "\n" not in error.message
 
 
 def _pod(namespace: str, name: str) -> Pod:
