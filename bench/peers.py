@@ -24,14 +24,21 @@ pane of 200×50 on a private tmux server, with a fresh HOME (XDG dirs inside it)
 * **peak RSS**: the sum over the pane's process tree of each process's ``VmHWM`` (the
   kernel's high-water mark) read just before the pane is closed; **settled RSS**: the
   sum of ``VmRSS`` after ``--settle`` seconds past complete.
-* **idle** (the first ``--idle-rounds`` rounds): after settling, CPU time (utime+stime
-  of every thread of the tree, /proc/PID/stat) over ``--idle`` seconds of wall time, in
-  % of one core, and the server's requests meanwhile, per minute: LISTs (a paged LIST
-  counts once; its continuation pages are counted apart), WATCH opens, other requests.
+* **idle** (the first ``--idle-rounds`` rounds, at the sizes of ``--idle-at``, 50k by
+  default: idle windows at every size would not fit the run in 20 min): after settling,
+  CPU time (utime+stime of every thread of the tree, /proc/PID/stat) over ``--idle``
+  seconds of wall time, in % of one core, and the server's requests meanwhile, per
+  minute: LISTs (a paged LIST counts once; its continuation pages apart), WATCH opens,
+  requests to the metrics API (it has no WATCH: a tool showing usage polls it), others.
 
 One-shot tools, same server, same rotation: ``kubetui triage --format json`` (kubetui's
-own one-shot), ``kubectl get pods -A`` per kubectl, and ``popeye -A`` (a full scan):
-wall time and peak RSS (``ru_maxrss`` from ``wait4``), output to /dev/null.
+own one-shot), ``kubectl get pods -A`` per kubectl, and ``popeye -A`` (a full scan; on
+the real server only: its linters need objects the sim does not serve): wall time and peak RSS (``ru_maxrss`` from
+``wait4``), output to a file.
+
+``--server real`` runs the same table against the e2e control plane seeded with the same
+pods (bench/real_cluster.py; seeding takes minutes per 10k pods) and reads the API load
+from its audit log.
 
 Figures are medians over the rounds; ratios are the peer's figure over kubetui's
 (above 1: kubetui is faster or leaner), in the same run. Nothing is asserted.
@@ -752,7 +759,7 @@ def measure_size(
             if kind not in tool.servers:
                 print(f"  {tool.name} skipped on the {kind} server: {tool.not_on}", flush=True)
         for number in range(args.rounds):
-            idle_s = args.idle if number < args.idle_rounds else 0.0
+            idle_s = args.idle if number < args.idle_rounds and pods in args.idle_at else 0.0
             for tool in rotate(interactive, number) + rotate(oneshot, number):
                 if kind not in tool.servers or any(run.failure for run in runs[tool.name]):
                     continue
@@ -977,6 +984,13 @@ def main() -> int:
     parser.add_argument(
         "--idle-rounds", type=int, default=1, help="rounds with an idle window (default 1)"
     )
+    parser.add_argument(
+        "--idle-at",
+        type=int,
+        nargs="+",
+        default=[50_000],
+        help="sizes with an idle window (default 50000)",
+    )
     parser.add_argument("--settle", type=float, default=5.0, help="seconds before settled RSS")
     parser.add_argument(
         "--timeout", type=float, default=240.0, help="seconds a pod list may take to complete"
@@ -1015,8 +1029,9 @@ def main() -> int:
     print(f"peers bench, {date}: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     idle_note = "" if args.idle >= ISSUE_IDLE_S else " (quick mode: shorter than the issue's 60 s)"
     print(
-        f"{args.rounds} rounds, order rotated; idle window {args.idle:.0f} s in the first "
-        f"{args.idle_rounds} round(s){idle_note}; settle {args.settle:.0f} s; {SIZE[0]}×{SIZE[1]}"
+        f"{args.rounds} rounds, order rotated; idle window {args.idle:.0f} s{idle_note} in the "
+        f"first {args.idle_rounds} round(s) at {', '.join(f'{n:,}' for n in args.idle_at)} pods; "
+        f"settle {args.settle:.0f} s; {SIZE[0]}×{SIZE[1]}"
     )
     for tool in interactive:
         assert tool.criterion is not None
