@@ -32,9 +32,9 @@ pane of 200×50 on a private tmux server, with a fresh HOME (XDG dirs inside it)
   requests to the metrics API (it has no WATCH: a tool showing usage polls it), others.
 
 One-shot tools, same server, same rotation: ``kubetui triage --format json`` (kubetui's
-own one-shot), ``kubectl get pods -A`` per kubectl, and ``popeye -A`` (a full scan; on
-the real server only: its linters need objects the sim does not serve): wall time and peak RSS (``ru_maxrss`` from
-``wait4``), output to a file.
+own one-shot), ``kubectl get pods -A`` per kubectl, and ``popeye -A`` (a full scan, on
+the real server only: its linters need objects the sim does not serve): wall time and
+peak RSS (``ru_maxrss`` from ``wait4``), output to a file.
 
 ``--server real`` runs the same table against the e2e control plane seeded with the same
 pods (bench/real_cluster.py; seeding takes minutes per 10k pods) and reads the API load
