@@ -505,6 +505,8 @@ class KubetuiApp(App[None]):
             elif argument is None:
                 self.main.action_pick_namespace()
             else:
+                if argument != "all" and argument not in self._namespaces():
+                    self.notify(f":ns {argument}: no pod seen there (yet)", markup=False)
                 self.main.set_namespace(None if argument == "all" else argument)
 
     # ------------------------------------------------------------------ ``:ctx``

@@ -214,6 +214,12 @@ async def test_ns_command_and_a_wrong_command_is_one_line(incidents: RunningSim)
         assert shown == expected
         await command(pilot, "ns all")
         assert app.data.namespace is None
+        await command(pilot, "ns spark-typo")  # shown (it may fill later), and said
+        assert app.data.namespace == "spark-typo"
+        assert [str(n.message) for n in app._notifications][-1] == (
+            ":ns spark-typo: no pod seen there (yet)"
+        )
+        await command(pilot, "ns all")
         await command(pilot, "deploy")
         assert app.screen is app.main
         assert [str(n.message) for n in app._notifications][-1] == (
