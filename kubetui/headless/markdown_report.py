@@ -64,6 +64,11 @@ class NoteSource(NamedTuple):
     kyuubi: str | None
 
 
+def cluster_source(context: str | None, server: str) -> str:
+    """The note's "read from" words for a live read (headless triage, the dashboard)."""
+    return f"context {context or '(in-cluster)'} at {server}"
+
+
 def kyuubi_standing(phase: str, data: KyuubiData | None) -> str:
     """``live, 3 batches, 5 engines registered``: the sync phase of the last Kyuubi poll
     and what it returned (the text report's KYUUBI line and the note's header)."""

@@ -20,7 +20,12 @@ import msgspec
 from kubetui.cli_args import UsageError, namespaces_of
 from kubetui.cluster_input import check_sources, open_cluster
 from kubetui.headless.input import notice, read_dump, resolve_now, write_json
-from kubetui.headless.markdown_report import NoteSource, kyuubi_standing, render_markdown
+from kubetui.headless.markdown_report import (
+    NoteSource,
+    cluster_source,
+    kyuubi_standing,
+    render_markdown,
+)
 from kubetui.headless.text_report import MARKER, WIDTH, fit, render_text
 from kubetui.model.engines import group_engines
 from kubetui.model.findings import Finding, ObjectRate
@@ -144,7 +149,7 @@ def run_triage(args: argparse.Namespace) -> int:
         where = f"file {args.from_file}"
     else:
         pods, nodes, rates, context, server = _from_cluster(args)
-        where = f"context {context or '(in-cluster)'} at {server}"
+        where = cluster_source(context, server)
     kyuubi = _poll_kyuubi(args, context)
     now = resolve_now(args.now)
     report, disagreements = _report(pods, nodes, now, rates, kyuubi)

@@ -28,7 +28,12 @@ from pathlib import Path
 
 from textual.app import App
 
-from kubetui.headless.markdown_report import NoteSource, kyuubi_standing, render_markdown
+from kubetui.headless.markdown_report import (
+    NoteSource,
+    cluster_source,
+    kyuubi_standing,
+    render_markdown,
+)
 from kubetui.model.engines import APP_ID_LABEL, KYUUBI_TAG_LABEL, Engine
 from kubetui.model.findings import Finding
 from kubetui.model.inert_text import inert, single_line
@@ -124,7 +129,7 @@ def note_text(app: App, data: DashboardData, now: datetime) -> str | None:
     namespaces = (data.namespace,) if data.namespace is not None else target.namespaces
     sync = data.store.sync.get(KYUUBI_SOURCE)
     standing = None if sync is None else kyuubi_standing(sync.phase, data.store.kyuubi)
-    where = f"context {target.context or '(in-cluster)'} at {target.server}"
+    where = cluster_source(target.context, target.server)
     return render_markdown(findings, engines, now, NoteSource(where, namespaces, standing))
 
 
