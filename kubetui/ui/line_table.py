@@ -299,6 +299,8 @@ class LineTable(ScrollView, can_focus=True):
         #: built); ``_seen_version`` moves when one outgrew its column.
         self._seen = [0] * len(self.columns)
         self._seen_version = 0
+        #: The first screen of rows was measured before its first layout.
+        self._measured = False
         self._layout: Layout | None = None
         #: What ``_layout`` was computed from: (width, wide, seen version).
         self._layout_key: tuple[int, bool, int] | None = None
@@ -448,7 +450,8 @@ class LineTable(ScrollView, can_focus=True):
         return super()._size_updated(size, virtual_size, container_size, layout)
 
     def on_resize(self, event: events.Resize) -> None:
-        self._strips.clear()
+        # The strips stay cached: a new width is a new layout id in their keys (a view
+        # shown again had its strips dropped by the resize that comes with showing it).
         self._update_virtual_size()
         self._place_cursor(self.cursor)
 
@@ -610,6 +613,8 @@ class LineTable(ScrollView, can_focus=True):
         if base != self._base_style:
             self._base_style = base
             self._combined.clear()
+        if self.keys and not self._measured:
+            self._measure_screen()
         # A cell outgrew its column: lay out again and draw this pass over, so a cut
         # number never reaches the screen. One layout for all the lines of a pass (a
         # layout changing midway mixed widths); widths only grow, so this settles at once.
@@ -627,6 +632,20 @@ class LineTable(ScrollView, can_focus=True):
         finally:
             self._drawing = None
         return strips
+
+    def _measure_screen(self) -> None:
+        """Measure every cell of the first screen of rows before laying them out, so the
+        first paint builds each strip once (and at 50k rows the table's first paint,
+        bench/ui_bench.py, stays where it was), not once per width it grew through."""
+        self._measured = True
+        seen = self._seen
+        top = self.scroll_offset.y
+        for key in self.keys[top : top + self._body_height()]:
+            row = self._row_of(key)
+            if row.banner is None:
+                for i, cell in enumerate(row.cells[: len(seen)]):
+                    seen[i] = max(seen[i], _cells(single_line(cell)))
+        self._seen_version += 1
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from textual.cache import LRUCache
 
 from kubetui.model.churn_rates import Warmup
 from kubetui.model.findings import ObjectRate
@@ -287,6 +288,30 @@ async def test_resize_lays_the_columns_out_again_at_once(incidents: RunningSim) 
         await pilot.resize_terminal(200, 50)
         await pilot.pause()
         assert "NODE" in table.render_line(0).text
+
+
+async def test_the_first_paint_builds_each_row_once(incidents: RunningSim) -> None:
+    """The first screen is measured before its first layout: no strip is built at a
+    width the columns then grow out of (at 50k pods that doubled the table's first
+    paint in bench/ui_bench.py)."""
+    app = make_app(incidents)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#pods-table", LineTable)
+        built: list[tuple] = []
+
+        class Counting(LRUCache):
+            def set(self, key: tuple, value: object) -> None:
+                built.append(key)
+                super().set(key, value)
+
+        table._strips = Counting(1024)
+        await pilot.press("2")
+        await pilot.pause()
+        visible = min(len(table.keys), table.scrollable_content_region.height - 1)
+        rows = [key for key, *_ in built]
+        assert len(rows) == visible and len(set(rows)) == visible, rows
+        assert _assert_numbers_whole(table) > 0
 
 
 # ------------------------------------------------------------------ warm-up
