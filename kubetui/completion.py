@@ -28,8 +28,9 @@ FILES = ":files"
 #: (connect, read) seconds a TAB may wait for the server's namespaces.
 SERVER_TIMEOUT = (1.0, 2.0)
 SHELLS = ("bash", "zsh", "fish")
-#: Argument dests whose values are files.
-_FILE_DESTS = ("kubeconfig", "from_file", "policy_yaml", "kubeconfig_out")
+#: A flag takes a file when its help says so (metavar) or its name does (dest).
+_FILE_METAVARS = ("FILE", "PATH")
+_FILE_DEST_ENDINGS = ("file", "_out")
 
 _BASH = r"""# kubetui completion for bash: eval "$(kubetui completion bash)" in ~/.bashrc
 _kubetui_complete() {
@@ -131,7 +132,7 @@ def complete(parser: argparse.ArgumentParser, words: Sequence[str]) -> list[str]
 def _values(action: argparse.Action, current: str, given: dict[str, str]) -> list[str]:
     """Values for ``action``'s argument that start with ``current``."""
     dest = _dest(action)
-    if dest in _FILE_DESTS:
+    if action.metavar in _FILE_METAVARS or dest.endswith(_FILE_DEST_ENDINGS):
         return [FILES]
     if action.choices:
         found: Iterable[str] = map(str, action.choices)
@@ -185,10 +186,10 @@ def run_complete(words: Sequence[str]) -> int:
 
 
 def kubectl_complete_main() -> int:
-    """``kubectl_complete-kubetui WORD…``: what kubectl (v1.26+, kubernetes/kubernetes
-    PR 105867, ``staging/src/k8s.io/kubectl/pkg/cmd/plugin.go``) runs to complete ``kubectl
-    kubetui …``. It expects cobra's answer: the candidates, then ``:DIRECTIVE`` (spf13/cobra
-    ``completions.go``: 0 lets the shell complete files, 4 forbids it)."""
+    """``kubectl_complete-kubetui WORD…``: what kubectl v1.26+ runs to complete ``kubectl
+    kubetui …`` (kubernetes/kubernetes PR 105867; kubernetes/sample-cli-plugin README,
+    "Shell completion"). It expects cobra's answer: the candidates, then ``:DIRECTIVE``
+    (spf13/cobra ``completions.go``: 0 lets the shell complete files, 4 forbids it)."""
     import sys
 
     from kubetui.cli import build_parser

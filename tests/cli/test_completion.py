@@ -108,6 +108,7 @@ def test_zsh_completes_commands_flags_and_files() -> None:
     assert _zsh("tri") == ["triage"]
     assert _zsh("cleanup", "--dry") == ["--dry-run"]
     assert _zsh("triage", "--kubeconfig", "") == ["FILES"]
+    assert _zsh("sim", "serve", "--state-file", "") == ["FILES"]
 
 
 def test_fish_completes_commands_flags_and_choices() -> None:
