@@ -165,7 +165,7 @@ def test_complete_reads_any_parser_not_a_list() -> None:
     commands = parser.add_subparsers(dest="command")
     brew = commands.add_parser("brew")
     brew.add_argument("--kind", choices=("tea", "coffee"))
-    brew.add_argument("--kubeconfig")
+    brew.add_argument("--kubeconfig", metavar="FILE")
     brew.add_argument("cups", choices=("1", "2"))
     assert complete(parser, ["b"]) == ["brew"]
     assert complete(parser, ["brew", "--"]) == ["--help", "--kind", "--kubeconfig"]
