@@ -31,7 +31,7 @@ and static/mirror-pod detection (the records keep no annotations; see
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
 from functools import partial
 from typing import Any, NamedTuple, TypeVar
@@ -104,14 +104,21 @@ class _Requirements(NamedTuple):
 
 
 #: Memo tables of ``_by_identity``: parts' ids → (those parts, result).
-_Memo = dict[tuple[int, ...], tuple[tuple[object, ...], Any]]
+_Memo = dict[tuple[Hashable, ...], tuple[tuple[object, ...], Any]]
 _MEMO_LIMIT = 4096
 _REQUIREMENTS: _Memo = {}
 _ANALYSES: _Memo = {}
+_ADJS: _Memo = {}
 
 
-def _by_identity(table: _Memo, parts: tuple[object, ...], compute: Callable[[], T]) -> T:
-    """``compute()``, remembered for these very ``parts`` (record fields).
+def _by_identity(
+    table: _Memo,
+    parts: tuple[object, ...],
+    compute: Callable[[], T],
+    values: tuple[Hashable, ...] = (),
+) -> T:
+    """``compute()``, remembered for these very ``parts`` (record fields) and equal
+    ``values`` (scalars: strings, ints, None).
 
     Parsing every container's quantities was a quarter of a 50k-pod triage report, yet
     the executors of one app carry equal resources and containers, one shared object each
@@ -120,7 +127,7 @@ def _by_identity(table: _Memo, parts: tuple[object, ...], compute: Callable[[], 
     tells their value; an entry keeps its parts alive, so their ids stay theirs. The
     table is cleared when full. Results are shared: read them, never change them.
     """
-    key = tuple(map(id, parts))
+    key = (*map(id, parts), *values)
     known = table.get(key)
     if known is not None and all(map(operator.is_, known[0], parts)):
         return known[1]
@@ -390,7 +397,20 @@ def container_oom_score_adj(
 def pod_oom_score_adjs(
     pod: Pod, memory_capacity: int | None
 ) -> list[tuple[Container, bool, OomScoreAdj]]:
-    """(container, is_init, adj) for every init container, then every regular one."""
+    """(container, is_init, adj) for every init container, then every regular one.
+
+    Remembered (``_by_identity``) by what the adjs read: the spec's containers and
+    resources, priority, class and the node's capacity; a 50k-pod report asked for
+    every pod's, and most pods are the executors of a few templates. Their ``inputs``
+    dicts are shared: read them, never change them.
+    """
+    spec = pod.spec
+    parts = (spec.containers, spec.init_containers, spec.resources)
+    values = (spec.priority_class_name, spec.priority, pod.status.qos_class, memory_capacity)
+    return list(_by_identity(_ADJS, parts, partial(_pod_adjs, pod, memory_capacity), values))
+
+
+def _pod_adjs(pod: Pod, memory_capacity: int | None) -> list[tuple[Container, bool, OomScoreAdj]]:
     analysis = _analyse(pod)
     return [
         (c, is_init, _container_adj(pod, analysis, c, memory_capacity))

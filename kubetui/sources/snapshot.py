@@ -35,7 +35,8 @@ class Snapshot:
 #: dashboard's reflector 1000. Any size gives the same items: a paged LIST is served at
 #: the resourceVersion of its first page (and restarts unpaged if a continue token
 #: expires: ``kube_list``). Larger pages mean fewer round trips; each page's body is
-#: transient memory (~11 MB a 1000 Spark pods), freed once the page is decoded.
+#: transient memory (~11 MB a 1000 Spark pods), freed once the page is decoded. The
+#: next page is fetched while one decodes (``list_all(prefetch=True)``): one more body.
 PAGE_SIZE: Final = 1000
 
 
@@ -70,7 +71,7 @@ def _pods_in(
     for namespace in namespaces:
         try:
             path = f"/api/v1/namespaces/{namespace}/pods"
-            listed = list_all(kube, path, decode, page_size=page_size)
+            listed = list_all(kube, path, decode, page_size=page_size, prefetch=True)
         except KubeError as exc:
             if exc.status != 403:
                 raise
@@ -97,7 +98,7 @@ def take_snapshot(
             raise KubeError(snap.notices[0], 403)
     else:
         try:
-            listed = list_all(kube, "/api/v1/pods", pod_page, page_size=page_size)
+            listed = list_all(kube, "/api/v1/pods", pod_page, page_size=page_size, prefetch=True)
             snap.pods.extend(listed.items)
             snap.errors.extend(listed.errors)
         except KubeError as exc:
@@ -113,7 +114,7 @@ def take_snapshot(
             _pods_in(kube, names, snap, pod_page, page_size)
     try:
         node_page = _compacting(decode_node_page, compactor.node)
-        nodes = list_all(kube, "/api/v1/nodes", node_page, page_size=page_size)
+        nodes = list_all(kube, "/api/v1/nodes", node_page, page_size=page_size, prefetch=True)
         snap.nodes = nodes.items
         snap.errors.extend(nodes.errors)
     except KubeError as exc:
