@@ -90,8 +90,10 @@ async def test_read_only_dashboard_sends_no_write(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    # The palette's theme entries write the settings file: this machine's must not change.
+    # The palette's theme entries write the settings file: this machine's must not change;
+    # its incident-note export writes into the working dir: not the checkout's.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
     since = len(control_plane.audit_events())
     kube = connect(str(control_plane.kubeconfig("admin")))
     app = dashboard_app(
