@@ -299,8 +299,9 @@ def _run_size(pods: int, page_sizes: list[int], kind: str) -> list[dict[str, Any
 # ---------------------------------------------------------------- --triage
 
 
-def _one_shot(argv: list[str], kubeconfig: str) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one command, fresh HOME, output discarded."""
+def _one_shot(argv: list[str], kubeconfig: str) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user + system, every thread) of one
+    command, fresh HOME, output discarded."""
     import shutil
     import tempfile
 
@@ -320,7 +321,7 @@ def _one_shot(argv: list[str], kubeconfig: str) -> tuple[float, float]:
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):  # triage exits 1 when it found something
         raise SystemExit(f"{argv[0]} failed ({code}): {errors.decode(errors='replace')[-300:]}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def _triage_versus_kubectl(sizes: list[int], rounds: int) -> None:
@@ -341,8 +342,8 @@ def _triage_versus_kubectl(sizes: list[int], rounds: int) -> None:
         "kubectl get pods -A": lambda kc: [kubectl, "--kubeconfig", kc, "get", "pods", "-A"],
     }
     print(
-        f"{'pods':>7} {'tool':<20} {'wall s (median)':>15} {'peak MB (median)':>16} "
-        f"{'rounds (s / MB)':<40}"
+        f"{'pods':>7} {'tool':<20} {'wall s':>7} {'peak MB':>8} {'CPU s':>6}  "
+        f"rounds (wall s / MB / CPU s)"
     )
     for pods in sizes:
         server = subprocess.Popen(
@@ -353,7 +354,7 @@ def _triage_versus_kubectl(sizes: list[int], rounds: int) -> None:
         )
         assert server.stdin is not None and server.stdout is not None
         kubeconfig = json.loads(server.stdout.readline())["kubeconfig"]
-        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in tools}
+        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in tools}
         try:
             for number in range(rounds):
                 order = list(tools) if number % 2 == 0 else list(reversed(tools))
@@ -363,18 +364,18 @@ def _triage_versus_kubectl(sizes: list[int], rounds: int) -> None:
             server.stdin.close()
             server.wait(timeout=60)
         medians = {
-            name: (statistics.median(w for w, _ in r), statistics.median(m for _, m in r))
+            name: tuple(statistics.median(column) for column in zip(*r, strict=True))
             for name, r in runs.items()
         }
         for name, r in runs.items():
-            each = ", ".join(f"{w:.1f}/{m:.0f}" for w, m in r)
-            print(
-                f"{pods:>7} {name:<20} {medians[name][0]:>15.2f} {medians[name][1]:>16.0f} {each}"
-            )
+            each = ", ".join(f"{w:.1f}/{m:.0f}/{c:.1f}" for w, m, c in r)
+            wall, peak, cpu = medians[name]
+            print(f"{pods:>7} {name:<20} {wall:>7.2f} {peak:>8.0f} {cpu:>6.2f}  {each}")
         ours, theirs = medians["kubetui triage"], medians["kubectl get pods -A"]
         print(
-            f"{pods:>7} kubetui triage is {theirs[0] / ours[0]:.1f}x faster (target >= 5x) and "
-            f"uses 1/{theirs[1] / ours[1]:.1f} of kubectl's peak RSS (target <= 1/10)",
+            f"{pods:>7} kubetui triage is {theirs[0] / ours[0]:.1f}x faster (target >= 5x), "
+            f"uses 1/{theirs[1] / ours[1]:.1f} of kubectl's peak RSS (target <= 1/10) and "
+            f"{theirs[2] / ours[2]:.1f}x less CPU; load average now {os.getloadavg()[0]:.1f}",
             flush=True,
         )
 
