@@ -9,6 +9,7 @@ with what the pods prove (``kyuubi_disagreement`` findings, listed after the rep
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import textwrap
 import time
@@ -152,7 +153,16 @@ def run_triage(args: argparse.Namespace) -> int:
         where = cluster_source(context, server)
     kyuubi = _poll_kyuubi(args, context)
     now = resolve_now(args.now)
-    report, disagreements = _report(pods, nodes, now, rates, kyuubi)
+    # The report is acyclic (records, rows, findings) and the command ends after printing
+    # it: the cyclic collector would only rescan the growing heap (~0.3 s of 1.4 s CPU at
+    # 50k pods, full collections over 50k rows); it is back on before the report is printed.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        report, disagreements = _report(pods, nodes, now, rates, kyuubi)
+    finally:
+        if collecting:
+            gc.enable()
     if args.format == "json":
         write_json(report)
     elif args.format == "markdown":
