@@ -251,9 +251,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the ClusterRoles kubetui needs (YAML for kubectl apply -f -)",
         description="Print kubetui's ClusterRoles: read-only (every view, detail, logs, "
         "triage and the hot-loop watch) and actions (the write keys and cleanup; bind it "
-        "beside read-only). Each rule says why it is there.",
+        "beside read-only). hot-loops-secrets, printed only when named, adds list/watch "
+        "of Secrets to read-only for hot loops on Secrets: its holders can read every "
+        "Secret. Each rule says why it is there.",
     )
-    rbac.add_argument("role", nargs="?", choices=tuple(ROLES), help="one role (default: both)")
+    rbac.add_argument(
+        "role",
+        nargs="?",
+        choices=tuple(ROLES),
+        help="one role (default: read-only and actions, never hot-loops-secrets)",
+    )
 
     from kubetui.sim.cli import add_sim_parser
 

@@ -12,11 +12,19 @@ from __future__ import annotations
 from importlib import resources
 
 #: Role name → file in kubetui/deploy/rbac/.
-ROLES = {"read-only": "read-only.yaml", "actions": "actions.yaml"}
+ROLES = {
+    "read-only": "read-only.yaml",
+    "actions": "actions.yaml",
+    "hot-loops-secrets": "hot-loops-secrets.yaml",
+}
+#: Printed only when named: applied, it lets every holder of kubetui-read-only read
+#: every Secret, which ``kubetui rbac | kubectl apply -f -`` must never do unasked.
+OPT_IN = frozenset({"hot-loops-secrets"})
 
 
 def rbac_yaml(role: str | None = None) -> str:
-    """One role's file, or every role's as one multi-document YAML stream."""
+    """One role's file, or every role but the opt-in ones as one multi-document YAML
+    stream."""
     folder = resources.files("kubetui").joinpath("deploy", "rbac")
-    names = [ROLES[role]] if role else list(ROLES.values())
+    names = [ROLES[role]] if role else [f for r, f in ROLES.items() if r not in OPT_IN]
     return "---\n".join(folder.joinpath(name).read_text(encoding="utf-8") for name in names)

@@ -32,6 +32,23 @@ def test_prints_every_role_as_one_stream() -> None:
     read_verbs = {v for r in roles[1]["rules"] for v in r["verbs"]}
     assert read_verbs == {"get", "list", "watch"}
     assert all("pods/eviction" not in r["resources"] for r in roles[2]["rules"])
+    # No default role grants Secrets: reading their metadata needs the verb that reads
+    # their data.
+    assert all("secrets" not in r["resources"] for role in roles for r in role.get("rules") or ())
+
+
+def test_the_secrets_role_is_printed_only_by_name() -> None:
+    result = rbac("hot-loops-secrets")
+    assert result.returncode == 0, result.stderr
+    (role,) = yaml.safe_load_all(result.stdout)
+    assert role["metadata"] == {
+        "name": "kubetui-hot-loops-secrets",
+        "labels": {"kubetui.dev/aggregate-to-read-only": "true"},
+    }
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["list", "watch"]}
+    ]
+    assert "kubetui-hot-loops-secrets" not in rbac().stdout
 
 
 def test_one_role_and_an_unknown_one() -> None:
@@ -40,4 +57,4 @@ def test_one_role_and_an_unknown_one() -> None:
     result = rbac("admin")
     assert result.returncode == 2 and result.stdout == ""
     (line,) = result.stderr.splitlines()
-    assert "invalid choice: 'admin'" in line
+    assert "invalid choice: 'admin'" in line and "'hot-loops-secrets'" in line
