@@ -387,6 +387,18 @@ RESOURCES: tuple[ResourceDef, ...] = (
         verbs=_RO,
         stored=False,
     ),
+    # Answered from the deny rules, never stored (kubernetes/kubernetes
+    # api/discovery/apis__authorization.k8s.io__v1.json @ v1.37.2 for the entry).
+    ResourceDef(
+        "selfsubjectaccessreviews",
+        "selfsubjectaccessreview",
+        "SelfSubjectAccessReview",
+        "authorization.k8s.io",
+        "v1",
+        False,
+        verbs=("create",),
+        stored=False,
+    ),
 )
 
 #: stored resources by the plural the state API uses

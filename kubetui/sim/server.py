@@ -253,6 +253,9 @@ class SimApi:
             return
         verb = self._verb(ex, route)
         self._authorize(user, verb, route)
+        if route.rdef.kind == "SelfSubjectAccessReview" and verb == "create":
+            self._access_review(ex, user)
+            return
         self._dispatch(ex, route, verb)
 
     # ------------------------------------------------------------ auth
@@ -271,6 +274,49 @@ class SimApi:
             raise wire_status.forbidden(
                 route.rdef.group, resource, route.sub, route.name, user, verb, route.namespace
             )
+
+    def _access_review(self, ex: Exchange, user: str) -> None:
+        """A SelfSubjectAccessReview answered from the deny rules and not stored
+        (kubernetes/kubernetes pkg/registry/authorization/selfsubjectaccessreview/rest.go
+        @ v1.37.2): 201 with the review and its status. The sim has no non-resource
+        rules, so a nonResourceAttributes review is allowed."""
+        review = self._decode_body(ex)
+        spec = review.get("spec") if isinstance(review, dict) else None
+        if not isinstance(spec, dict):
+            raise wire_status.bad_request("the object provided is unrecognized")
+        attributes, non_resource = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
+        if (attributes is None) == (non_resource is None):
+            # validation.go ValidateSelfSubjectAccessReviewSpec
+            raise wire_status.invalid(
+                "authorization.k8s.io",
+                "SelfSubjectAccessReview",
+                "",
+                [
+                    {
+                        "reason": "FieldValueInvalid",
+                        "message": "Invalid value: null: exactly one of nonResourceAttributes "
+                        "or resourceAttributes must be specified",
+                        "field": "spec",
+                    }
+                ],
+            )
+        allowed = True
+        if isinstance(attributes, dict):
+            resource = attributes.get("resource") or ""
+            if attributes.get("subresource"):
+                resource += f"/{attributes['subresource']}"
+            verb = attributes.get("verb") or ""
+            allowed = not self.state.is_denied(
+                user, verb, resource, attributes.get("namespace") or None
+            )
+        answer = {
+            "kind": "SelfSubjectAccessReview",
+            "apiVersion": "authorization.k8s.io/v1",
+            "metadata": {},
+            "spec": spec,
+            "status": {"allowed": allowed},
+        }
+        ex.respond(201, _json(answer))
 
     # ------------------------------------------------------------ routing
     def _discovery(self, path: str) -> dict[str, Any] | None:

@@ -8,6 +8,11 @@ resource kind discovery lists, capped at ``MAX_KINDS``. It asks for
 names, owners and managedFields, not the objects, so a Secret's data or a Deployment's
 template never crosses the wire.
 
+Before it watches a kind in a scope, it asks the server whether it may list and watch
+it (a SelfSubjectAccessReview, :mod:`~kubetui.sources.access_review`): a kind it may not
+is skipped without a refused request and reported once, with any kind whose first LIST
+is refused anyway (a server that cannot answer reviews), as "not permitted (skipped)".
+
 Each (kind, namespace) runs one :class:`~kubetui.sources.reflector.Reflector`, the same
 LIST+WATCH loop (paged LIST, WATCH with bookmarks, resume, relist on 410, backoff) as
 the pod/node ingest, over a metadata-only :class:`ResourceKind` and into a sink that
@@ -36,6 +41,7 @@ from kubetui.model.findings import ObjectRate
 from kubetui.model.inert_text import may_hold_unsafe_text
 from kubetui.model.records import ListMeta
 from kubetui.model.store import Change, ChangeBatch, SyncState
+from kubetui.sources.access_review import permitted
 from kubetui.sources.kube_client import (
     DEFAULT_TIMEOUT,
     STATUS_DECODER,
@@ -62,6 +68,8 @@ DEFAULT_KINDS: Final = (
 )
 MAX_KINDS: Final = 20
 SOURCE: Final = "churn"
+#: The one wording for a kind left out because this user may not list and watch it.
+NOT_PERMITTED: Final = "not permitted (skipped)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +81,11 @@ class WatchedKind:
     version: str
     kind: str
     namespaced: bool = True
+
+    @property
+    def label(self) -> str:
+        """``secrets``, ``widgets.example.com``: the resource as kubectl names it."""
+        return f"{self.resource}.{self.group}" if self.group else self.resource
 
     def spec(self) -> ResourceKind:
         """The reflector's view: metadata-only LIST and WATCH of this resource."""
@@ -172,7 +185,7 @@ def discover_kinds(kube: KubeClient, max_kinds: int = MAX_KINDS) -> tuple[list[W
         except (KubeError, msgspec.DecodeError) as exc:
             notice = f"{group.name}: {exc}"
     if len(kinds) > max_kinds:
-        left = ", ".join(f"{k.resource}.{k.group}" for k in kinds[max_kinds:])
+        left = ", ".join(k.label for k in kinds[max_kinds:])
         notice = f"watching {max_kinds} kinds; not watched: {left}"
     return kinds[:max_kinds], notice
 
@@ -279,10 +292,13 @@ class _TrackerSink:
     """One reflector's reports: LIST snapshots and changes into the tracker, its sync
     states into the watcher's phase table (messages prefixed with the resource)."""
 
-    def __init__(self, watcher: ChurnWatcher, kind: WatchedKind, path: str) -> None:
+    def __init__(
+        self, watcher: ChurnWatcher, kind: WatchedKind, path: str, namespace: str | None
+    ) -> None:
         self.watcher = watcher
         self.kind = kind
         self.path = path
+        self.namespace = namespace
 
     def add(self, change: Change) -> None:
         with self.watcher._lock:
@@ -300,9 +316,12 @@ class _TrackerSink:
         with self.watcher._lock:
             self.watcher._phases[self.path] = _Phase(phase, note, stale)
 
-    def forbidden(self, exc: KubeError) -> None:
-        """The first LIST was refused: report it; the reflector then ends."""
-        self.phase("forbidden", str(exc))
+    def forbidden(self, _exc: KubeError | None = None) -> None:
+        """Not permitted: the review said so, or the first LIST was refused (the
+        reflector then ends). Reported with the watcher's other skipped kinds."""
+        with self.watcher._lock:
+            self.watcher._phases[self.path] = _Phase("forbidden", None)
+            self.watcher._skipped.setdefault(self.kind, []).append(self.namespace)
 
 
 # ------------------------------------------------------------------ the watcher
@@ -337,6 +356,10 @@ class ChurnWatcher:
         #: path → the state of its reflector (a path has one once it is started).
         self._phases: dict[str, _Phase] = {}
         self._notice = ""
+        #: Kinds not permitted, with the scopes (namespace, None = cluster) refused.
+        self._skipped: dict[WatchedKind, list[str | None]] = {}
+        #: False once the server could not answer an access review: the rest are tried.
+        self._reviews = True
         self._since = datetime.now(UTC)
         #: The rates of the last update and how far they were measured (kept, stale,
         #: when the watcher fails: a failure mid-warm-up is not "none is hot").
@@ -369,32 +392,52 @@ class ChurnWatcher:
             with self._lock:
                 self.kinds, self._notice = kinds, notice
         client = _DatedClient(self.kube, self._saw_time)
-        for kind in self.kinds:
+        # Scopes not started yet: a path has a phase once started (before this thread
+        # failed, if it did).
+        scopes = [
+            (kind, namespace)
+            for kind in self.kinds
+            for namespace in (self.namespaces if kind.namespaced else [None])
+            if kind.spec().path(namespace) not in self._phases
+        ]
+        # Every review before any watch starts: a first kind live while the next is
+        # still being asked about would read as all of them live.
+        permits = [self._may_watch(kind, namespace) for kind, namespace in scopes]
+        for (kind, namespace), may_watch in zip(scopes, permits, strict=True):
             spec = kind.spec()
-            for namespace in self.namespaces if kind.namespaced else [None]:
-                path = spec.path(namespace)
-                if path in self._phases:
-                    continue  # started before this thread failed
-                sink = _TrackerSink(self, kind, path)
-                reflector = Reflector(
-                    client,  # type: ignore[arg-type]
-                    spec,
-                    sink,
-                    namespace=namespace,
-                    page_size=DEFAULT_PAGE_SIZE,
-                    on_forbidden=sink.forbidden,
-                )
-                sink.phase("listing")
-                with self._lock:
-                    if self._stop.is_set():
-                        return
-                    # Listed and started under the lock: stop() joins what it lists, and
-                    # joining a thread not yet started raises RuntimeError (a stop during
-                    # the first sync ended the dashboard with exit code 1).
-                    self.reflectors.append(reflector)
-                    reflector.start()
+            sink = _TrackerSink(self, kind, spec.path(namespace), namespace)
+            if not may_watch:
+                sink.forbidden()
+                continue
+            reflector = Reflector(
+                client,  # type: ignore[arg-type]
+                spec,
+                sink,
+                namespace=namespace,
+                page_size=DEFAULT_PAGE_SIZE,
+                on_forbidden=sink.forbidden,
+            )
+            sink.phase("listing")
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                # Listed and started under the lock: stop() joins what it lists, and
+                # joining a thread not yet started raises RuntimeError (a stop during
+                # the first sync ended the dashboard with exit code 1).
+                self.reflectors.append(reflector)
+                reflector.start()
         while not self._stop.wait(self.report_interval):
             post(self.update())
+
+    def _may_watch(self, kind: WatchedKind, namespace: str | None) -> bool:
+        """False when the server says this user may not list or watch ``kind`` there;
+        True when it may, or when it cannot say (then the LIST is tried as before)."""
+        if not self._reviews:
+            return True
+        allowed = permitted(self.kube, ("list", "watch"), kind.resource, kind.group, namespace)
+        if allowed is None:
+            self._reviews = False
+        return allowed is not False
 
     def _crashed(self, cause: str) -> ChurnUpdate:
         """The watcher's own thread failed: the last rates, stale, and the cause."""
@@ -432,11 +475,24 @@ class ChurnWatcher:
             warmup = self.tracker.warmup()
             tracked, dropped = len(self.tracker.objects), self.tracker.dropped
             phases = list(self._phases.values())
+            skipped = self._skipped_note()
             self._rates, self._warmup = rates, warmup
-        sync = self._sync(phases, tracked, dropped)
+        sync = self._sync(phases, tracked, dropped, skipped)
         return ChurnUpdate(rates=rates, sync=sync, warmup=warmup)
 
-    def _sync(self, phases: list[_Phase], tracked: int, dropped: int) -> SyncState:
+    def _skipped_note(self) -> str | None:
+        """``not permitted (skipped): secrets, widgets.example.com (in etl)``: each kind
+        once, with the namespaces only when it was refused in some of them."""
+        parts = []
+        for kind, scopes in self._skipped.items():
+            everywhere = not kind.namespaced or len(scopes) >= len(self.namespaces)
+            where = "" if everywhere else f" (in {', '.join(filter(None, scopes))})"
+            parts.append(kind.label + where)
+        return f"{NOT_PERMITTED}: {', '.join(parts)}" if parts else None
+
+    def _sync(
+        self, phases: list[_Phase], tracked: int, dropped: int, skipped: str | None
+    ) -> SyncState:
         """One state for every reflector: "error" when one of them failed after
         delivering data (its kind's rates no longer move), else the least settled."""
         names = [p.phase for p in phases] or ["listing"]  # kinds not discovered yet
@@ -450,6 +506,8 @@ class ChurnWatcher:
             )
         )
         notes = [p.note for p in phases if p.note]
+        if skipped:
+            notes.append(skipped)
         if dropped:
             notes.append(f"{dropped} objects not tracked (limit {self.tracker.max_objects})")
         if self._notice:

@@ -36,6 +36,8 @@ USER_AGENT = f"kubetui/{__version__}"
 
 #: (connect, read) seconds for ordinary requests; watches set their own read timeout.
 DEFAULT_TIMEOUT = (10.0, 60.0)
+#: Where a SelfSubjectAccessReview is created (:meth:`KubeClient.review_access`).
+ACCESS_REVIEW_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 
 
 class KubeError(UserError):
@@ -147,6 +149,38 @@ class KubeClient:
         """
         if self.read_only:
             raise KubeError(f"read-only: refusing {method} {path} (started with --read-only)")
+        return self._exchange(method, path, body, query, content_type, timeout)
+
+    def review_access(self, attributes: dict[str, str]) -> tuple[int, bytes]:
+        """Ask whether this user may do what ``attributes`` (a SelfSubjectAccessReview's
+        ``spec.resourceAttributes``: verb, group, resource, namespace) describe, as
+        ``kubectl auth can-i`` does (kubernetes/kubectl ``pkg/cmd/auth/cani.go``);
+        returns (status, body), errors included.
+
+        The one request besides GETs that ``--read-only`` lets through, and only to this
+        path and body: it changes nothing on the server, which answers the review and
+        stores nothing (kubernetes/kubernetes
+        ``pkg/registry/authorization/selfsubjectaccessreview/rest.go`` @ v1.37.2: a
+        ``Create`` with no storage behind it, "Given no underlying store").
+        """
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attributes},
+        }
+        return self._exchange(
+            "POST", ACCESS_REVIEW_PATH, body, (), "application/json", DEFAULT_TIMEOUT
+        )
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        body: dict | list | None,
+        query: Sequence[tuple[str, str]],
+        content_type: str,
+        timeout: tuple[float, float],
+    ) -> tuple[int, bytes]:
         headers = {"Accept": "application/json", "Content-Type": content_type}
         response = self._request(method, path, query, headers, body, timeout)
         data = response.data

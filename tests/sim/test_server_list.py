@@ -226,7 +226,7 @@ def test_discovery_is_plain_json(api: Api) -> None:
         ["create"],
     )
     groups = [g["name"] for g in api.get("/apis").json()["groups"]]
-    assert groups == ["apps", "batch", "kubero.dev", "metrics.k8s.io"]
+    assert groups == ["apps", "batch", "kubero.dev", "metrics.k8s.io", "authorization.k8s.io"]
 
 
 def test_unknown_path_is_plain_text_404(api: Api) -> None:

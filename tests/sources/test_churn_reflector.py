@@ -89,11 +89,18 @@ class FakeResponse:
 
 
 class FakeKube:
-    """Scripted answers: LISTs and WATCHes each taken in order; then an idle watch."""
+    """Scripted answers: LISTs and WATCHes each taken in order; then an idle watch. An
+    access review gets the 404 of a server without the authorization API, so the
+    watcher tries every kind, as it did before reviews."""
 
     def __init__(self, lists: list, watches: list) -> None:
         self.lists, self.watches = lists, watches
         self.requests: list[tuple[str, dict[str, str], str]] = []
+        self.reviews: list[dict[str, str]] = []
+
+    def review_access(self, attributes: dict[str, str]) -> tuple[int, bytes]:
+        self.reviews.append(attributes)
+        return 404, b"404 page not found\n"
 
     def open(self, path, query=(), *, accept="application/json", timeout=None):
         q = dict(query)
@@ -255,6 +262,26 @@ def test_start_returns_at_once_and_discovery_failure_keeps_the_default_kinds() -
         "/api/v1/pods", "/api/v1/configmaps", "/api/v1/secrets", "/apis/apps/v1/deployments",
         "/apis/apps/v1/statefulsets", "/apis/apps/v1/replicasets", "/apis/batch/v1/jobs",
     }  # fmt: skip
+
+
+def test_without_reviews_a_refused_list_is_reported_in_the_same_words() -> None:
+    """The server cannot answer access reviews: asked once, then every kind is tried; a
+    403 on the first LIST ends that kind, reported as a review's refusal is."""
+    refused = KubeError("forbidden (403): secrets is forbidden", 403)
+    configmaps = WatchedKind("configmaps", "", "v1", "ConfigMap")
+    kube = FakeKube(lists=[refused, FakeResponse(page(5))], watches=[])
+    watcher = ChurnWatcher(kube, kinds=[SECRETS, configmaps], report_interval=60)  # type: ignore[arg-type]
+    watcher.start(lambda _: None)
+    deadline = time.monotonic() + 10
+    try:
+        while watcher.update().sync.phase != "live":
+            assert time.monotonic() < deadline, kube.requests
+            time.sleep(0.01)
+        sync = watcher.update().sync
+    finally:
+        watcher.stop()
+    assert sync.message == "not permitted (skipped): secrets"
+    assert kube.reviews == [{"verb": "list", "group": "", "resource": "secrets", "namespace": ""}]
 
 
 def test_an_unreadable_list_is_retried() -> None:

@@ -23,7 +23,7 @@ from kubetui.sources.churn import (
     WatchedKind,
     discover_kinds,
 )
-from kubetui.sources.kube_client import connect
+from kubetui.sources.kube_client import ACCESS_REVIEW_PATH, connect
 
 
 @pytest.fixture(scope="module")
@@ -110,20 +110,46 @@ def test_hot_kubero_objects_found_and_peers_quiet(sim: RunningSim) -> None:
     assert all("resourceVersion=" in r.query for r in requests[1:])
 
 
-def test_forbidden_kind_is_reported_and_the_rest_keeps_going(sim: RunningSim) -> None:
+def test_a_kind_not_permitted_is_skipped_unasked_and_the_rest_keeps_going(
+    sim: RunningSim,
+) -> None:
+    """The viewer may not list secrets (the scenario's RBAC): the watcher asks first
+    (SelfSubjectAccessReviews, list then watch), sends no LIST the server would refuse,
+    and says so once in the one wording; configmaps are watched."""
     kube = connect(str(sim.kubeconfig_path), context="kubetui-sim-viewer")
     kinds = [
         WatchedKind("secrets", "", "v1", "Secret"),
         WatchedKind("configmaps", "", "v1", "ConfigMap"),
     ]
+    before = len(sim.request_log)
     watcher = ChurnWatcher(kube, kinds=kinds, report_interval=60)
     watcher.start(lambda _: None)
     try:
         wait_for(lambda: watcher.update().sync.phase == "live", "configmaps live")
-        wait_for(lambda: "forbidden" in (watcher.update().sync.message or ""), "secrets refusal")
         update = watcher.update()
     finally:
         watcher.stop()
-    assert update.sync.message is not None
-    assert update.sync.message.startswith("secrets: forbidden (403)")
+    assert update.sync.message == "not permitted (skipped): secrets"
     assert {r.kind for r in update.rates} == {"ConfigMap"}
+    sent = sim.request_log[before:]
+    assert not [r for r in sent if r.status == 403]
+    assert not [r for r in sent if r.path.endswith("/secrets")]
+    assert sum(r.path == ACCESS_REVIEW_PATH for r in sent) == 3  # secrets: list; configmaps: both
+
+
+def test_a_kind_refused_in_some_namespaces_names_them(sim: RunningSim) -> None:
+    """The viewer may read nothing in etl: configmaps are skipped there only, and the
+    one note says where; secrets, refused everywhere, without namespaces."""
+    kube = connect(str(sim.kubeconfig_path), context="kubetui-sim-viewer")
+    kinds = [
+        WatchedKind("secrets", "", "v1", "Secret"),
+        WatchedKind("configmaps", "", "v1", "ConfigMap"),
+    ]
+    watcher = ChurnWatcher(kube, ["etl", "kubero"], kinds=kinds, report_interval=60)
+    watcher.start(lambda _: None)
+    try:
+        wait_for(lambda: watcher.update().sync.phase == "live", "configmaps live in kubero")
+        update = watcher.update()
+    finally:
+        watcher.stop()
+    assert update.sync.message == "not permitted (skipped): secrets, configmaps (in etl)"
