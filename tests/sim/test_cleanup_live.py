@@ -82,7 +82,9 @@ def test_dry_run_deletes_nothing_but_asks_the_server(sim: RunningSim, tmp_path: 
     assert {o["status"] for o in report["outcomes"]} == {"dry-run-ok"}
     assert len(deletes(sim)) == len(report["selected"]) > 0  # one server-side dry run each
     assert pods_of(sim) == before
-    assert not (tmp_path / "state").exists()  # no audit record for a dry run
+    # no audit record for a dry run (the state dir itself holds kubetui's log file)
+    assert not (tmp_path / "state" / "kubetui" / "audit.jsonl").exists()
+    assert (tmp_path / "state" / "kubetui").is_dir()
 
 
 def test_zombie_cleanup_removes_exactly_the_zombies(sim: RunningSim, tmp_path: Path) -> None:
