@@ -4,12 +4,15 @@ kube-apiserver, judged by its own audit log.
 Two ServiceAccounts: ``reader`` bound only to kubetui-read-only, ``operator`` to
 kubetui-read-only and kubetui-actions. The reader uses every view, a pod's detail (its
 containers, logs, previous logs, events), the hot-loop watch, ``kubetui triage --watch``
-and namespace completion: the server answers none of its requests with 403. The
-operator runs every kind of write kubetui sends (delete, force delete, a rollout restart
-of a Deployment, a StatefulSet and a DaemonSet, an engine kill): none refused. Then each
-role's rules are checked against what its own account used: every granted (group,
-resource, verb) was used, or is listed in :data:`JUSTIFIED` with the reason this cluster
-cannot show its use.
+and namespace completion: the server answers none of its requests with 403; the
+hot-loop watch asked (access reviews) and skipped Secrets, said "not permitted". Then
+the opt-in kubetui-hot-loops-secrets is applied (aggregated into kubetui-read-only) and
+the reader's ``triage --watch`` watches Secrets and finds the hot-loop writer's Secret.
+The operator runs every kind of write kubetui sends (delete, force delete, a rollout
+restart of a Deployment, a StatefulSet and a DaemonSet, an engine kill): none refused.
+Then each role's rules are checked against what its own account used: every granted
+(group, resource, verb) was used, or is listed in :data:`JUSTIFIED` with the reason this
+cluster cannot show its use.
 
 The e2e cluster's custom resource (widgets.example.com, the hot-loop writer's) is added
 to the read-only role the way the role file tells an operator to: a ClusterRole of
@@ -25,18 +28,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import incidents
 import pytest
 import yaml
 from control_plane import ControlPlane, apply, ensure_namespace
-from incidents import NODE, create, engine, node, pod, running, wait_for
+from incidents import HOT_NAMESPACE, NODE, create, engine, node, pod, running, wait_for
 
 from kubetui.actions.execute import execute
 from kubetui.actions.kill import plan_kill
 from kubetui.actions.plans import FORCE_DELETE, Plan, Step, plan_delete_pod, plan_restart
+from kubetui.model.churn_rates import ChurnTracker
 from kubetui.model.engines import group_engines
 from kubetui.model.records import ObjectMeta, OwnerReference, Pod
 from kubetui.rbac import rbac_yaml
@@ -138,15 +142,18 @@ def accounts(
     _bind(plane, "operator", "kubetui-read-only")
     _bind(plane, "operator", "kubetui-actions")
     builtin = next(r for r in shipped if r["metadata"]["name"] == "kubetui-read-only-builtin")
-
-    def aggregated() -> bool:
-        rules = plane.request("GET", f"{RBAC}/clusterroles/kubetui-read-only").get("rules") or []
-        return len(rules) == len(builtin["rules"]) + 1
-
-    _until(aggregated, "the aggregation controller to fill in kubetui-read-only")
+    _until_aggregated(plane, len(builtin["rules"]) + 1)
     tmp = tmp_path_factory.mktemp("rbac")
     yield {account: _kubeconfig(plane, tmp, account) for account in ("reader", "operator")}
     plane.request("DELETE", f"/api/v1/namespaces/{NAMESPACE}")
+
+
+def _until_aggregated(plane: ControlPlane, rules: int) -> None:
+    def aggregated() -> bool:
+        found = plane.request("GET", f"{RBAC}/clusterroles/kubetui-read-only").get("rules")
+        return len(found or []) == rules
+
+    _until(aggregated, "the aggregation controller to fill in kubetui-read-only")
 
 
 def _events(plane: ControlPlane, account: str, since: int, kubeconfig: Path) -> list[dict]:
@@ -207,9 +214,10 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-async def _use_every_view(kubeconfig: Path, built: incidents.Incidents) -> None:
+async def _use_every_view(kubeconfig: Path, built: incidents.Incidents) -> str | None:
     """Every view, then the first pod's detail: containers, logs, the previous
-    container's logs, events; with the hot-loop watch on."""
+    container's logs, events; with the hot-loop watch on. Its last state's message,
+    which the dashboard shows."""
     app = dashboard_app(
         connect(str(kubeconfig)),
         None,
@@ -227,7 +235,33 @@ async def _use_every_view(kubeconfig: Path, built: incidents.Incidents) -> None:
             await pilot.press(key)
             await pilot.pause(0.5)
         await pilot.press("escape")
-        await pilot.pause(3.0)  # the hot-loop watch lists every kind
+        # The hot-loop watch lists every kind; its state reaches the dashboard every 5 s.
+        deadline = time.monotonic() + 30
+        while (churn := app.data.store.sync.get("churn")) is None or churn.phase != "live":
+            assert time.monotonic() < deadline, churn
+            await pilot.pause(0.25)
+        return churn.message
+
+
+def _triage_watch(kubeconfig: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kubetui",
+            "triage",
+            "--kubeconfig",
+            str(kubeconfig),
+            *args,
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def _complete_namespaces(kubeconfig: Path, tmp_path: Path) -> list[str]:
@@ -253,29 +287,11 @@ def reader_events(
     tmp = tmp_path_factory.mktemp("reader")
     since = len(control_plane.audit_events())
     reader = accounts["reader"]
-    asyncio.run(_use_every_view(reader, built))
-    triage = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kubetui",
-            "triage",
-            "--kubeconfig",
-            str(reader),
-            "--watch",
-            "2",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=_env(tmp),
-        stdin=subprocess.DEVNULL,
-    )
+    dashboard = asyncio.run(_use_every_view(reader, built))
+    triage = _triage_watch(reader, tmp, "--watch", "2")
     namespaces = _complete_namespaces(reader, tmp)
     events = _events(control_plane, "reader", since, reader)
-    return {"events": events, "triage": triage, "namespaces": namespaces}
+    return {"events": events, "triage": triage, "namespaces": namespaces, "dashboard": dashboard}
 
 
 def test_read_only_role_is_enough_for_every_view_detail_log_and_triage(
@@ -283,24 +299,75 @@ def test_read_only_role_is_enough_for_every_view_detail_log_and_triage(
 ) -> None:
     triage = reader_events["triage"]
     assert triage.returncode == 1, triage.stderr  # the incidents are found
-    # Nothing refused or missing; a 2 s watch only says the rates are still measured.
-    assert [line for line in triage.stderr.splitlines() if "measuring rates" not in line] == []
+    # Secrets skipped, said so; else a 2 s watch only says the rates are still measured.
+    assert [line for line in triage.stderr.splitlines() if "measuring rates" not in line] == [
+        "kubetui: hot-loop watch: not permitted (skipped): secrets"
+    ]
+    assert reader_events["dashboard"] == "not permitted (skipped): secrets"
     assert json.loads(triage.stdout)["nodes_known"] is True
     assert NAMESPACE in reader_events["namespaces"]
     events = reader_events["events"]
     used = _used(events)
-    print(f"\nread-only: {len(events)} requests, {len(used)} (group, resource, verb) used")
+    reviews = sum(
+        (e.get("objectRef") or {}).get("resource") == "selfsubjectaccessreviews" for e in events
+    )
+    print(
+        f"\nread-only: {len(events)} requests ({reviews} access reviews), "
+        f"{len(used)} (group, resource, verb) used"
+    )
     assert _refused(events) == []
-    # Not vacuous: logs, events, the metadata watch of built-in and custom kinds happened.
+    # Not vacuous: logs, events, the metadata watch of built-in and custom kinds happened,
+    # asked for first; Secrets were not tried.
     assert {
         ("", "pods/log", "get"),
         ("", "events", "list"),
         ("", "nodes", "watch"),
-        ("", "secrets", "watch"),
         ("batch", "jobs", "watch"),
         ("example.com", "widgets", "watch"),
         ("", "namespaces", "list"),
+        ("authorization.k8s.io", "selfsubjectaccessreviews", "create"),
     } <= used
+    assert not {r for r in used if r[1] == "secrets"}
+
+
+@pytest.fixture(scope="module")
+def opt_in_events(
+    control_plane: ControlPlane,
+    built: incidents.Incidents,
+    accounts: dict[str, Path],
+    reader_events: dict,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict]:
+    """After the reader's own run (``reader_events``): kubetui-hot-loops-secrets applied,
+    the reader's ``triage --watch`` of the hot-loop writer's namespace, as long as the
+    churn e2e test's (tests/e2e/test_churn_live.py), once its objects have settled; its
+    audit events and output. The role is deleted afterwards."""
+    plane = control_plane
+    (role,) = yaml.safe_load_all(rbac_yaml("hot-loops-secrets"))
+    apply(plane, f"{RBAC}/clusterroles", role)
+    builtin = yaml.safe_load_all(rbac_yaml("read-only"))
+    _until_aggregated(plane, sum(len(r.get("rules") or ()) for r in builtin) + 2)
+    settled = built.started + timedelta(seconds=ChurnTracker.settle_seconds + 5)
+    time.sleep(max(0.0, (settled - datetime.now(UTC)).total_seconds()))
+    since = len(plane.audit_events())
+    reader = accounts["reader"]
+    triage = _triage_watch(
+        reader, tmp_path_factory.mktemp("opt-in"), "-n", HOT_NAMESPACE, "--watch", "40"
+    )
+    yield {"events": _events(plane, "reader", since, reader), "triage": triage}
+    plane.request("DELETE", f"{RBAC}/clusterroles/{role['metadata']['name']}")
+
+
+def test_the_opt_in_role_lets_the_watch_find_a_secret_hot_loop(opt_in_events: dict) -> None:
+    triage = opt_in_events["triage"]
+    assert triage.returncode == 1, triage.stderr
+    assert "not permitted" not in triage.stderr
+    hot = [f for f in json.loads(triage.stdout)["findings"] if f["kind"] == "hot_loop"]
+    assert ("Secret", "secret-hot") in {(f["evidence"]["object_kind"], f["name"]) for f in hot}
+    events = opt_in_events["events"]
+    print(f"\nread-only + hot-loops-secrets: {len(events)} requests")
+    assert _refused(events) == []
+    assert {("", "secrets", "list"), ("", "secrets", "watch")} <= _used(events)
 
 
 @pytest.fixture(scope="module")
@@ -403,15 +470,19 @@ def test_actions_role_is_enough_for_every_write(operator_events: list[dict]) -> 
     } <= _used(operator_events)
 
 
-def test_nothing_more_is_granted(reader_events: dict, operator_events: list[dict]) -> None:
+def test_nothing_more_is_granted(
+    reader_events: dict, opt_in_events: dict, operator_events: list[dict]
+) -> None:
     """Each role grants only what its account used, or what is justified: read-only
-    against the reader alone, actions against what the operator used beyond it."""
+    against the reader alone, actions against what the operator used beyond it, the
+    opt-in Secrets role against the reader's run with it."""
     reader = _used(reader_events["events"])
     operator = _used(operator_events)
     unused = {
         "read-only": _granted("read-only") - reader,
         "actions": _granted("actions") - operator,
+        "hot-loops-secrets": _granted("hot-loops-secrets") - _used(opt_in_events["events"]),
     }
     for role, rules in unused.items():
         print(f"{role}: {len(_granted(role))} granted, unused but justified: {sorted(rules)}")
-    assert unused == {role: set(reasons) for role, reasons in JUSTIFIED.items()}
+    assert unused == {role: set(JUSTIFIED.get(role, ())) for role in unused}

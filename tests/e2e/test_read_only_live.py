@@ -1,8 +1,9 @@
 """Read-only, proved at the server: a read-only dashboard on the real control plane whose
 operator presses every key on every view (write keys and their confirmations included)
-and runs every palette command, and ``kubetui cleanup --read-only`` at both argument
-positions, send zero write verbs: counted in kube-apiserver's own audit log, where
-kubetui's requests carry its User-Agent."""
+and runs every palette command, with the hot-loop watch on, and ``kubetui cleanup
+--read-only`` at both argument positions, send zero write verbs: counted in
+kube-apiserver's own audit log, where kubetui's requests carry its User-Agent. The one
+``create`` let through is an access review, which writes nothing (:data:`ACCESS_REVIEW`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,13 @@ from kubetui.ui.cli import dashboard_app
 from tests.ui.conftest import settle
 
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
+#: (group, resource) of the hot-loop watch's access reviews (KubeClient.review_access):
+#: "create" at the audit log, but nothing is written. The server answers a
+#: SelfSubjectAccessReview and stores nothing (kubernetes/kubernetes
+#: pkg/registry/authorization/selfsubjectaccessreview/rest.go @ v1.37.2, a Create with
+#: no store behind it; the API reference, k8s.io/api@v0.37.2 authorization/v1/types.go:
+#: "SelfSubjectAccessReview checks whether or the current user can perform an action").
+ACCESS_REVIEW = ("authorization.k8s.io", "selfsubjectaccessreviews")
 NAMESPACES = ["spark-alice", "etl", "ops"]
 #: every key of the dashboard's bindings (kubetui/ui/keymap.py, the views, tables and
 #: screens), each followed by the keys that would confirm whatever it opened
@@ -72,16 +80,27 @@ VIEW_KEYS = [
 DETAIL_KEYS = ["c", "l", "o", "p", "e", "ctrl+d", "y", "D", "y", "r", "y", "K", "y", "escape"]
 
 
-def kubetui_writes(plane: ControlPlane, since: int) -> tuple[int, list[str]]:
-    """(kubetui's requests, its write requests) in the audit log after ``since``."""
+def kubetui_writes(plane: ControlPlane, since: int) -> tuple[int, int, list[str]]:
+    """(kubetui's requests, its access reviews, its write requests) in the audit log
+    after ``since``."""
     ours = [
         e
         for e in plane.audit_events()[since:]
         if e.get("userAgent") == USER_AGENT
         and e.get("stage") in ("ResponseComplete", "ResponseStarted")
     ]
-    writes = [f"{e['verb']} {e['requestURI']}" for e in ours if e["verb"] in WRITE_VERBS]
-    return len(ours), writes
+    reviews = [e for e in ours if _resource(e) == ACCESS_REVIEW and e["verb"] == "create"]
+    writes = [
+        f"{e['verb']} {e['requestURI']}"
+        for e in ours
+        if e["verb"] in WRITE_VERBS and _resource(e) != ACCESS_REVIEW
+    ]
+    return len(ours), len(reviews), writes
+
+
+def _resource(event: dict) -> tuple[str, str]:
+    ref = event.get("objectRef") or {}
+    return ref.get("apiGroup", ""), ref.get("resource", "")
 
 
 async def test_read_only_dashboard_sends_no_write(
@@ -101,6 +120,7 @@ async def test_read_only_dashboard_sends_no_write(
         NAMESPACES,
         server_label="e2e",
         clock=lambda: built.judge_at,
+        hot_loops=True,
         settings=Settings(read_only=True),
     )
     pressed = commands = 0
@@ -124,12 +144,13 @@ async def test_read_only_dashboard_sends_no_write(
             await pilot.pause()
             await pilot.press("y", "escape", "escape")
         await pilot.pause(1.0)
-    requests, writes = kubetui_writes(control_plane, since)
+    requests, reviews, writes = kubetui_writes(control_plane, since)
     print(
         f"\nread-only dashboard: {pressed} keys, {commands} palette commands, "
-        f"{requests} requests at the server, {len(writes)} writes"
+        f"{requests} requests at the server ({reviews} access reviews), {len(writes)} writes"
     )
     assert requests > 0 and commands > 10
+    assert reviews > 0  # the hot-loop watch asked, in read-only mode
     assert writes == []
 
 
@@ -166,5 +187,5 @@ def test_read_only_cleanup_at_both_positions_sends_no_write(
         )
         assert result.returncode == 1, result.stderr  # pods selected, nothing sent
         assert "ops-orphan" in result.stdout and "alice-old-exec-1" in result.stdout
-        requests, writes = kubetui_writes(control_plane, since)
+        requests, _reviews, writes = kubetui_writes(control_plane, since)
         assert requests > 0 and writes == [], argv
