@@ -2,12 +2,13 @@
 """Build (or reuse) the peers bench/peers.py measures kubetui beside.
 
 k9s and Popeye with ``go build`` in a wrapper module requiring them, kdash and the Rust
-kubetui with ``cargo install --locked``, each at the version pinned in versions.env beside this file,
-each into its own ``~/.cache/kubetui/peers/<name>-<version>/bin`` (``KUBETUI_PEERS_DIR``
-sets the directory above those). A finished build leaves a stamp, so a second run costs
-nothing. A peer that cannot be built (no Go or cargo, a refusal by the registry, a
-compile error) is skipped with one line on stderr naming the cause and its build log;
-the others are still built, and the exit code is 1 if any was skipped.
+kubetui with ``cargo install --locked``, each at the version pinned in versions.env
+beside this file, each into its own ``~/.cache/kubetui/peers/<name>-<version>/bin``
+(``KUBETUI_PEERS_DIR`` sets the directory above those). A finished build leaves a
+stamp, so a second run costs nothing. A peer that cannot be built (no Go or cargo, a
+refusal by the registry, a compile error) is skipped with one line on stderr naming the
+cause and its build log; the others are still built, and the exit code is 1 if any was
+skipped.
 
 The version flags are the ones the upstream Makefiles stamp: k9s' Makefile (v0.50.16)
 and Popeye's (v0.22.1) set ``-X <module>/cmd.version=...``. Cargo builds run with
