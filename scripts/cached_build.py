@@ -1,7 +1,7 @@
 """What the cached build scripts (scripts/control-plane/build.py, scripts/kyuubi/build.py,
 scripts/peers/build.py) share: their one-line error, the telling line of a build log, the
-versions.env reader, the cache directory, and the command line (``--force``,
-``--print-root``; a failure is one line on stderr and exit 1).
+versions.env reader, the cache directory, the stamp check, the progress lines and the
+command line (``--force``, ``--print-root``; a failure is one line on stderr and exit 1).
 
 Only the standard library, so it runs before the project's venv exists (.ci/run).
 """
@@ -9,9 +9,11 @@ Only the standard library, so it runs before the project's venv exists (.ci/run)
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,27 +62,56 @@ def cache_root(env_var: str, kind: str, tag: str) -> Path:
     return Path.home() / ".cache" / "kubetui" / kind / tag
 
 
+def stamped(stamp_path: Path, wanted: object) -> bool:
+    """Whether ``stamp_path`` records exactly ``wanted``: a build writes its stamp last, so
+    one that stopped half-way, or was made for other versions, is not taken as cached."""
+    return stamp_path.exists() and json.loads(stamp_path.read_text()) == wanted
+
+
+class Progress:
+    """The progress lines of a build on stdout, ``<prog>: <text>``, flushed at once so that
+    they stand in order beside the build tools' output in a CI log."""
+
+    def __init__(self, prog: str) -> None:
+        self.prog = prog
+
+    def say(self, text: str) -> None:
+        print(f"{self.prog}: {text}", flush=True)
+
+    def timed(self, what: str, step: Callable[[], object]) -> None:
+        """Run ``step`` between a line saying ``what`` starts and one saying how long it took."""
+        self.say(f"{what} ...")
+        started = time.monotonic()
+        step()
+        self.say(f"{what}: done in {time.monotonic() - started:.0f} s")
+
+
 def run(
     prog: str,
-    description: str,
-    root_of: Callable[[], Path],
-    build: Callable[[Path, bool], object],
+    doc: str,
+    read_versions: Callable[[], dict[str, str]],
+    root_of: Callable[[dict[str, str]], Path],
+    build: Callable[[Path, dict[str, str], bool], object],
     force_help: str,
     argv: list[str] | None = None,
 ) -> int:
-    """The scripts' command line; returns the exit code."""
-    parser = argparse.ArgumentParser(description=description)
+    """The scripts' command line: ``--print-root`` prints ``root_of(versions)``, else
+    ``build(root, versions, force)`` runs; a BuildError or OSError (a malformed versions.env
+    too) is one line on stderr and exit 1. ``doc`` is the script's docstring, whose first
+    paragraph is the ``--help`` description. Returns the exit code."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--force", action="store_true", help=force_help)
     parser.add_argument(
         "--print-root", action="store_true", help="print the cache directory and exit"
     )
     args = parser.parse_args(argv)
     try:
-        root = root_of()
+        versions = read_versions()
+        root = root_of(versions)
         if args.print_root:
             print(root)
             return 0
-        build(root, args.force)
+        build(root, versions, args.force)
     except BuildError as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return 1

@@ -54,18 +54,16 @@ def default_root(versions: dict[str, str]) -> Path:
     )
 
 
-class Builder:
+class Builder(cached_build.Progress):
     """Runs go with its output in one log; says what it does and how long it took."""
 
     def __init__(self, root: Path, versions: dict[str, str]) -> None:
+        super().__init__("control-plane")
         self.root = root
         self.versions = versions
         self.bin = root / "bin"
         self.log_path = root / "build.log"
         self.env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod")
-
-    def say(self, text: str) -> None:
-        print(f"control-plane: {text}", flush=True)
 
     def go(self, args: list[str], cwd: Path) -> None:
         with self.log_path.open("a") as log:
@@ -78,6 +76,11 @@ class Builder:
             raise BuildError(
                 f"go {args[0]} failed: {self.last_error()} (full output: {self.log_path})"
             )
+
+    def go_build(self, cwd: Path, output: str, packages: list[str], ldflags: str = "-s -w") -> None:
+        """``go build -trimpath`` of ``packages`` into ``output`` (a file, or a directory
+        when it ends in /), stripped (``-s -w``) unless ``ldflags`` says more."""
+        self.go(["build", "-trimpath", "-ldflags", ldflags, "-o", output, *packages], cwd)
 
     def go_json(self, args: list[str], cwd: Path) -> dict:
         """A go command whose stdout is one JSON object (its stderr goes to the log)."""
@@ -104,12 +107,6 @@ class Builder:
         (directory / "go.sum").touch()
         return directory
 
-    def timed(self, what: str, step) -> None:
-        self.say(f"{what} ...")
-        started = time.monotonic()
-        step()
-        self.say(f"{what}: done in {time.monotonic() - started:.0f} s")
-
     # -- the three builds -------------------------------------------------------------
 
     def kubernetes(self) -> None:
@@ -131,18 +128,7 @@ class Builder:
             for package in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
             for key, value in stamp.items()
         ]
-        self.go(
-            [
-                "build",
-                "-trimpath",
-                "-ldflags",
-                " ".join(flags),
-                "-o",
-                str(self.bin) + "/",
-                *packages,
-            ],
-            directory,
-        )
+        self.go_build(directory, str(self.bin) + "/", packages, " ".join(flags))
 
     def staging_modules(self, version: str) -> list[str]:
         """The modules k8s.io/kubernetes' own go.mod replaces with ./staging at ``version``."""
@@ -164,18 +150,7 @@ class Builder:
             f"require go.etcd.io/etcd/server/v3 {version}\n",
         )
         self.go(["get", f"go.etcd.io/etcd/server/v3@{version}"], directory)
-        self.go(
-            [
-                "build",
-                "-trimpath",
-                "-ldflags",
-                "-s -w",
-                "-o",
-                str(self.bin / "etcd"),
-                "go.etcd.io/etcd/server/v3",
-            ],
-            directory,
-        )
+        self.go_build(directory, str(self.bin / "etcd"), ["go.etcd.io/etcd/server/v3"])
 
     def kwok(self) -> None:
         version = self.versions["KWOK_VERSION"]
@@ -183,18 +158,7 @@ class Builder:
             "kwok", f"module kubetui.test/kwok\n\ngo 1.26.0\n\nrequire sigs.k8s.io/kwok {version}\n"
         )
         self.go(["get", f"sigs.k8s.io/kwok/cmd/kwok@{version}"], directory)
-        self.go(
-            [
-                "build",
-                "-trimpath",
-                "-ldflags",
-                "-s -w",
-                "-o",
-                str(self.bin / "kwok"),
-                "sigs.k8s.io/kwok/cmd/kwok",
-            ],
-            directory,
-        )
+        self.go_build(directory, str(self.bin / "kwok"), ["sigs.k8s.io/kwok/cmd/kwok"])
         # From v0.8 kwok runs no stage unless given one: keep the module's own stage files.
         source = Path(self.go_json(["list", "-m", "-json", "sigs.k8s.io/kwok"], directory)["Dir"])
         source = source / "kustomize" / "stage"
@@ -211,7 +175,7 @@ def build(root: Path, versions: dict[str, str], force: bool = False) -> Path:
     stamp_path = root / "stamp.json"
     wanted = {"versions": versions, "binaries": list(ALL_BINARIES)}
     builder = Builder(root, versions)
-    cached = stamp_path.exists() and json.loads(stamp_path.read_text()) == wanted
+    cached = cached_build.stamped(stamp_path, wanted)
     if not force and cached and all((builder.bin / n).is_file() for n in ALL_BINARIES):
         builder.say(f"cached in {builder.bin}")
         return builder.bin
@@ -237,17 +201,12 @@ def build(root: Path, versions: dict[str, str], force: bool = False) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    versions: dict[str, str] = {}
-
-    def root_of() -> Path:
-        versions.update(read_versions())
-        return default_root(versions)
-
     return cached_build.run(
         "control-plane",
-        __doc__.split("\n\n")[0],
-        root_of,
-        lambda root, force: build(root, versions, force=force),
+        __doc__,
+        read_versions,
+        default_root,
+        build,
         "rebuild even when cached",
         argv,
     )

@@ -115,17 +115,15 @@ def java_command() -> str | None:
     return shutil.which("java")
 
 
-class Builder:
+class Builder(cached_build.Progress):
     """Runs mvn with its output in one log; says what it does and how long it took."""
 
     def __init__(self, root: Path, versions: dict[str, str]) -> None:
+        super().__init__("kyuubi")
         self.root = root
         self.versions = versions
         self.spark_home = root / "spark"
         self.log_path = root / "build.log"
-
-    def say(self, text: str) -> None:
-        print(f"kyuubi: {text}", flush=True)
 
     def mvn(self, args: list[str], cwd: Path) -> None:
         argv = ["mvn", "-B", "-ntp", *args]
@@ -144,12 +142,6 @@ class Builder:
             if re.search(r"could not|not find|failed|refused|cannot|unknown|40\d", line, re.I):
                 return line[:300]
         return (errors or [line for line in lines if line] or ["no output"])[-1][:300]
-
-    def timed(self, what: str, step) -> None:
-        self.say(f"{what} ...")
-        started = time.monotonic()
-        step()
-        self.say(f"{what}: done in {time.monotonic() - started:.0f} s")
 
     def spark(self) -> None:
         """The jars into a fresh directory, then moved in place whole."""
@@ -206,7 +198,7 @@ def build(root: Path, versions: dict[str, str], force: bool = False) -> Path:
     wanted = {"versions": versions}
     builder = Builder(root, versions)
     submit = builder.spark_home / "bin" / "spark-submit"
-    cached = stamp_path.exists() and json.loads(stamp_path.read_text()) == wanted
+    cached = cached_build.stamped(stamp_path, wanted)
     if not force and cached and submit.is_file():
         builder.say(f"cached in {builder.spark_home}")
         return builder.spark_home
@@ -230,17 +222,12 @@ def build(root: Path, versions: dict[str, str], force: bool = False) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    versions: dict[str, str] = {}
-
-    def root_of() -> Path:
-        versions.update(read_versions())
-        return default_root(versions)
-
     return cached_build.run(
         "kyuubi",
-        __doc__.split("\n\n")[0],
-        root_of,
-        lambda root, force: build(root, versions, force=force),
+        __doc__,
+        read_versions,
+        default_root,
+        build,
         "resolve again even when cached",
         argv,
     )

@@ -116,8 +116,8 @@ def cached(root: Path, peer: Peer, versions: dict[str, str]) -> Path | None:
     """The peer's binary if a finished build of exactly this version is there."""
     binary = binary_path(root, peer, versions)
     stamp_path = peer_dir(root, peer, versions) / "stamp.json"
-    fresh = binary.is_file() and stamp_path.exists()
-    return binary if fresh and json.loads(stamp_path.read_text()) == stamp(peer, versions) else None
+    fresh = binary.is_file() and cached_build.stamped(stamp_path, stamp(peer, versions))
+    return binary if fresh else None
 
 
 def build_one(root: Path, peer: Peer, versions: dict[str, str], force: bool) -> Path:
@@ -147,8 +147,7 @@ def build_one(root: Path, peer: Peer, versions: dict[str, str], force: bool) -> 
     return binary
 
 
-def say(text: str) -> None:
-    print(f"peers: {text}", flush=True)
+say = cached_build.Progress("peers").say
 
 
 def build(root: Path, versions: dict[str, str], force: bool = False) -> dict[str, Path | None]:
@@ -168,14 +167,9 @@ def build(root: Path, versions: dict[str, str], force: bool = False) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> int:
-    versions: dict[str, str] = {}
     skipped: list[str] = []
 
-    def root_of() -> Path:
-        versions.update(read_versions())
-        return default_root()
-
-    def build_all(root: Path, force: bool) -> None:
+    def build_all(root: Path, versions: dict[str, str], force: bool) -> None:
         built = build(root, versions, force=force)
         skipped.extend(name for name, path in built.items() if path is None)
         for name, path in built.items():
@@ -184,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
 
     code = cached_build.run(
         "peers",
-        __doc__.split("\n\n")[0],
-        root_of,
+        __doc__,
+        read_versions,
+        lambda _versions: default_root(),
         build_all,
         "rebuild even when cached",
         argv,
