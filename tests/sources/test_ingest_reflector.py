@@ -264,3 +264,64 @@ def test_an_unreadable_list_is_retried(broken: Any) -> None:
     assert "reconnecting" in phases(batches)
     snapshots = [[p.metadata.name for p in b.snapshot] for b in batches if b.snapshot is not None]
     assert snapshots == [["a"]]
+
+
+class ThreadNamingScript(Script):
+    """A Script that also records which thread asked for each LIST page."""
+
+    def __init__(self, lists: list[Any], watches: list[Any]) -> None:
+        super().__init__(lists, watches)
+        self.list_threads: list[str] = []
+
+    def get(self, path: str, query: list[tuple[str, str]] = (), **kw: Any) -> bytes:
+        self.list_threads.append(threading.current_thread().name)
+        return super().get(path, query, **kw)
+
+
+def paged(rv: int, names: tuple[str, ...], token: str | None, remaining: int | None) -> bytes:
+    body = json.loads(page(rv, *names))
+    if token:
+        body["metadata"]["continue"] = token
+    if remaining is not None:
+        body["metadata"]["remainingItemCount"] = remaining
+    return json.dumps(body).encode()
+
+
+def test_the_list_asks_each_next_page_ahead_and_posts_every_item_once() -> None:
+    """Pages 2 and 3 are requested by the list-ahead thread while the page before them
+    decodes (kube_list prefetch); the snapshot, the progress and the watch's RV are the
+    plain loop's."""
+    script = ThreadNamingScript(
+        [
+            paged(10, ("a", "b"), "t1", 3),
+            paged(10, ("c", "d"), "t2", 1),
+            paged(10, ("e",), None, None),
+        ],
+        [Stream([event("ADDED", "f", 11)])],
+    )
+    batches, calls = run(script)
+    assert verbs(calls)[:4] == ["LIST@", "LIST@t1", "LIST@t2", "WATCH@10"]
+    assert script.list_threads[0].startswith("kubetui-reflector-")
+    assert script.list_threads[1:] == ["kubetui-list-ahead", "kubetui-list-ahead"]
+    snapshots = [[p.metadata.name for p in b.snapshot] for b in batches if b.snapshot is not None]
+    assert snapshots == [["a", "b", "c", "d", "e"]]
+    listing = [
+        (b.sync.pages_done, b.sync.pages_total, b.sync.items)
+        for b in batches
+        if b.sync is not None and b.sync.phase == "listing"
+    ]
+    assert listing == [(0, None, 0), (1, 3, 2), (2, 3, 4)]
+    assert changes(batches) == ["ADDED f"]
+
+
+def test_an_expired_token_on_the_page_asked_ahead_relists_unpaged() -> None:
+    """The 410 reaches the reflector through the list-ahead thread's request; the
+    reflector starts the LIST over without paging, as after a plain page's 410."""
+    gone = KubeError("API error 410 Expired: continue too old", 410, "Expired")
+    script = ThreadNamingScript([paged(10, ("a", "b"), "tok", 2), gone, page(30, "a", "c")], [])
+    batches, calls = run(script)
+    assert script.list_threads[1] == "kubetui-list-ahead"
+    assert verbs(calls)[:3] == ["LIST@", "LIST@tok", "LIST@"]
+    assert "limit" not in calls[2][1]
+    snapshots = [[p.metadata.name for p in b.snapshot] for b in batches if b.snapshot is not None]
+    assert snapshots == [["a", "c"]]
