@@ -6,15 +6,13 @@ managedFields, and none of the peers."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import incidents
 from control_plane import ControlPlane
+from kubetui_cli import triage
 
 from kubetui.model.churn_rates import ChurnTracker
 
@@ -31,32 +29,16 @@ def test_triage_watch_names_the_hot_objects_and_their_writer(
     # loop is judged once the objects are older than that, as an incident's would be.
     settled = built.started + timedelta(seconds=CHURN_SETTLE + 5)
     time.sleep(max(0.0, (settled - datetime.now(UTC)).total_seconds()))
-    env = {
-        **os.environ,
-        "XDG_STATE_HOME": str(tmp_path / "s"),
-        "XDG_CONFIG_HOME": str(tmp_path / "c"),
-    }
-    env.pop("KUBECONFIG", None)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kubetui",
-            "triage",
-            "--kubeconfig",
-            str(control_plane.kubeconfig("admin")),
-            "-n",
-            NAMESPACE,
-            "--watch",
-            "40",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
+    result = triage(
+        control_plane.kubeconfig("admin"),
+        tmp_path,
+        "-n",
+        NAMESPACE,
+        "--watch",
+        "40",
+        "--format",
+        "json",
         timeout=180,
-        env=env,
-        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 1, result.stderr
     hot = [f for f in json.loads(result.stdout)["findings"] if f["kind"] == "hot_loop"]

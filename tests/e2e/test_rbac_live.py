@@ -5,36 +5,15 @@ without any namespace it may list, it says so and exits 2."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import incidents
 import yaml
 from control_plane import ControlPlane
+from kubetui_cli import triage
 
 from kubetui.sources.kube_client import connect
 from tests.sources.ingest_support import Fed
-
-
-def run(
-    plane: ControlPlane, tmp_path: Path, kubeconfig: Path, *args: str
-) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "XDG_STATE_HOME": str(tmp_path / "s"),
-        "XDG_CONFIG_HOME": str(tmp_path / "c"),
-    }
-    env.pop("KUBECONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "kubetui", "triage", "--kubeconfig", str(kubeconfig), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def with_namespace(plane: ControlPlane, tmp_path: Path, user: str, namespace: str) -> Path:
@@ -49,10 +28,9 @@ def with_namespace(plane: ControlPlane, tmp_path: Path, user: str, namespace: st
 def test_viewer_sees_its_namespaces_and_each_refusal(
     control_plane: ControlPlane, built: incidents.Incidents, tmp_path: Path
 ) -> None:
-    result = run(
-        control_plane,
-        tmp_path,
+    result = triage(
         control_plane.kubeconfig("viewer"),
+        tmp_path,
         "-n",
         "spark-alice,etl,ops",
         "--format",
@@ -85,7 +63,7 @@ def test_viewer_cluster_wide_falls_back_to_the_context_namespace(
     control_plane: ControlPlane, built: incidents.Incidents, tmp_path: Path
 ) -> None:
     kubeconfig = with_namespace(control_plane, tmp_path, "viewer", "etl")
-    result = run(control_plane, tmp_path, kubeconfig, "--format", "json")
+    result = triage(kubeconfig, tmp_path, "--format", "json")
     assert result.returncode == 1, result.stderr
     assert {p["namespace"] for p in json.loads(result.stdout)["pods"]} == {"etl"}
     assert "falling back to the namespaces you can list" in result.stderr
@@ -94,11 +72,11 @@ def test_viewer_cluster_wide_falls_back_to_the_context_namespace(
 def test_user_without_any_list_is_one_line_and_exit_2(
     control_plane: ControlPlane, built: incidents.Incidents, tmp_path: Path
 ) -> None:
-    result = run(control_plane, tmp_path, control_plane.kubeconfig("limited"), "-n", "etl")
+    result = triage(control_plane.kubeconfig("limited"), tmp_path, "-n", "etl")
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert 'User "limited" cannot list resource "pods"' in line and "Traceback" not in result.stderr
-    result = run(control_plane, tmp_path, control_plane.kubeconfig("limited"))
+    result = triage(control_plane.kubeconfig("limited"), tmp_path)
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert "namespaces cannot be listed" in line

@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import incidents
+import kubetui_cli
 import pytest
 import yaml
 from control_plane import ControlPlane, apply, ensure_namespace
@@ -207,13 +205,6 @@ def _granted(role: str) -> set[tuple[str, str, str]]:
     }
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "s")}
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "c")
-    env.pop("KUBECONFIG", None)
-    return env
-
-
 async def _use_every_view(kubeconfig: Path, built: incidents.Incidents) -> str | None:
     """Every view, then the first pod's detail: containers, logs, the previous
     container's logs, events; with the hot-loop watch on. Its last state's message,
@@ -243,38 +234,6 @@ async def _use_every_view(kubeconfig: Path, built: incidents.Incidents) -> str |
         return churn.message
 
 
-def _triage_watch(kubeconfig: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kubetui",
-            "triage",
-            "--kubeconfig",
-            str(kubeconfig),
-            *args,
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=_env(tmp_path),
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def _complete_namespaces(kubeconfig: Path, tmp_path: Path) -> list[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "kubetui", "__complete", "--kubeconfig", str(kubeconfig), "-n", ""],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_env(tmp_path),
-    )
-    return result.stdout.split()
-
-
 @pytest.fixture(scope="module")
 def reader_events(
     control_plane: ControlPlane,
@@ -288,8 +247,11 @@ def reader_events(
     since = len(control_plane.audit_events())
     reader = accounts["reader"]
     dashboard = asyncio.run(_use_every_view(reader, built))
-    triage = _triage_watch(reader, tmp, "--watch", "2")
-    namespaces = _complete_namespaces(reader, tmp)
+    triage = kubetui_cli.triage(reader, tmp, "--watch", "2", "--format", "json", timeout=180)
+    completion = kubetui_cli.kubetui(
+        tmp, "__complete", "--kubeconfig", str(reader), "-n", "", timeout=60
+    )
+    namespaces = completion.stdout.split()
     events = _events(control_plane, "reader", since, reader)
     return {"events": events, "triage": triage, "namespaces": namespaces, "dashboard": dashboard}
 
@@ -351,8 +313,16 @@ def opt_in_events(
     time.sleep(max(0.0, (settled - datetime.now(UTC)).total_seconds()))
     since = len(plane.audit_events())
     reader = accounts["reader"]
-    triage = _triage_watch(
-        reader, tmp_path_factory.mktemp("opt-in"), "-n", HOT_NAMESPACE, "--watch", "40"
+    triage = kubetui_cli.triage(
+        reader,
+        tmp_path_factory.mktemp("opt-in"),
+        "-n",
+        HOT_NAMESPACE,
+        "--watch",
+        "40",
+        "--format",
+        "json",
+        timeout=180,
     )
     yield {"events": _events(plane, "reader", since, reader), "triage": triage}
     plane.request("DELETE", f"{RBAC}/clusterroles/{role['metadata']['name']}")

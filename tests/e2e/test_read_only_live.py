@@ -7,14 +7,12 @@ kube-apiserver's own audit log, where kubetui's requests carry its User-Agent. T
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import incidents
 import pytest
 from control_plane import ControlPlane
+from kubetui_cli import kubetui
 
 from kubetui.config import Settings
 from kubetui.sources.kube_client import USER_AGENT, connect
@@ -157,12 +155,6 @@ async def test_read_only_dashboard_sends_no_write(
 def test_read_only_cleanup_at_both_positions_sends_no_write(
     control_plane: ControlPlane, built: incidents.Incidents, tmp_path: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "XDG_STATE_HOME": str(tmp_path / "s"),
-        "XDG_CONFIG_HOME": str(tmp_path / "c"),
-    }
-    env.pop("KUBECONFIG", None)
     kubeconfig = ["--kubeconfig", str(control_plane.kubeconfig("admin"))]
     rest = [
         "--zombies",
@@ -177,14 +169,7 @@ def test_read_only_cleanup_at_both_positions_sends_no_write(
         [*kubeconfig, "cleanup", "--read-only", *rest],
     ):
         since = len(control_plane.audit_events())
-        result = subprocess.run(
-            [sys.executable, "-m", "kubetui", *argv, "--now", built.judge_at.isoformat()],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
+        result = kubetui(tmp_path, *argv, "--now", built.judge_at.isoformat())
         assert result.returncode == 1, result.stderr  # pods selected, nothing sent
         assert "ops-orphan" in result.stdout and "alice-old-exec-1" in result.stdout
         requests, _reviews, writes = kubetui_writes(control_plane, since)

@@ -12,10 +12,7 @@ scripts/kyuubi/versions.env): what Kyuubi would say is kubetui's reproduction of
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +20,7 @@ from pathlib import Path
 import incidents
 import pytest
 from control_plane import ApiError, ControlPlane, ensure_namespace
+from kubetui_cli import triage
 from spark_client import (
     SUBMITTER,
     Submission,
@@ -55,24 +53,6 @@ def namespace(control_plane: ControlPlane) -> Iterator[str]:
     except ApiError as error:
         if error.status != 404:
             raise
-
-
-def triage(plane: ControlPlane, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-    }
-    env.pop("KUBECONFIG", None)
-    argv = [sys.executable, "-m", "kubetui", "triage", "--kubeconfig", str(plane.kubeconfig())]
-    return subprocess.run(
-        [*argv, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def _failed(submission: Submission) -> str:
@@ -152,7 +132,7 @@ def test_spark_batch_driver_oom_killed_on_kwok(
     (status,) = killed["status"]["containerStatuses"]
     assert status["state"]["terminated"]["exitCode"] == 137
 
-    result = triage(control_plane, tmp_path, "-n", namespace, "--format", "json")
+    result = triage(control_plane.kubeconfig(), tmp_path, "-n", namespace, "--format", "json")
     assert result.returncode == 1, result.stderr  # findings present
     report = json.loads(result.stdout)
     (engine,) = report["engines"]

@@ -6,13 +6,11 @@ objects expects (written out here from the incident design, not from kubetui's o
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import incidents
 from control_plane import ControlPlane
+from kubetui_cli import triage
 
 NAMESPACES = "spark-alice,etl,ops"
 
@@ -29,38 +27,11 @@ EXPECTED_FINDINGS = {
 }
 
 
-def triage(
-    plane: ControlPlane, tmp_path: Path, *args: str, user: str = "admin"
-) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-    }
-    env.pop("KUBECONFIG", None)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kubetui",
-            "triage",
-            "--kubeconfig",
-            str(plane.kubeconfig(user)),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_triage_finds_exactly_the_incidents(
     control_plane: ControlPlane, built: incidents.Incidents, tmp_path: Path
 ) -> None:
     result = triage(
-        control_plane,
+        control_plane.kubeconfig(),
         tmp_path,
         "-n",
         NAMESPACES,
@@ -108,7 +79,9 @@ def test_triage_finds_exactly_the_incidents(
 def test_triage_text_names_each_incident(
     control_plane: ControlPlane, built: incidents.Incidents, tmp_path: Path
 ) -> None:
-    result = triage(control_plane, tmp_path, "-n", NAMESPACES, "--now", built.judge_at.isoformat())
+    result = triage(
+        control_plane.kubeconfig(), tmp_path, "-n", NAMESPACES, "--now", built.judge_at.isoformat()
+    )
     assert result.returncode == 1, result.stderr
     for _kind, _namespace, name in EXPECTED_FINDINGS:
         assert name in result.stdout
