@@ -110,46 +110,45 @@ def test_hot_kubero_objects_found_and_peers_quiet(sim: RunningSim) -> None:
     assert all("resourceVersion=" in r.query for r in requests[1:])
 
 
+@pytest.mark.parametrize(
+    ("namespaces", "message", "reviews", "rated"),
+    [
+        # secrets: list refused; configmaps: list and watch allowed
+        pytest.param(None, "not permitted (skipped): secrets", 3, {"ConfigMap"}, id="cluster-wide"),
+        # secrets: list refused in both; configmaps: refused in etl, both allowed in kubero
+        # (which holds none)
+        pytest.param(
+            ["etl", "kubero"],
+            "not permitted (skipped): secrets, configmaps (in etl)",
+            5,
+            set(),
+            id="refused-in-some-namespaces",
+        ),
+    ],
+)
 def test_a_kind_not_permitted_is_skipped_unasked_and_the_rest_keeps_going(
-    sim: RunningSim,
+    sim: RunningSim, namespaces: list[str] | None, message: str, reviews: int, rated: set[str]
 ) -> None:
-    """The viewer may not list secrets (the scenario's RBAC): the watcher asks first
-    (SelfSubjectAccessReviews, list then watch), sends no LIST the server would refuse,
-    and says so once in the one wording; configmaps are watched."""
+    """The viewer may not list secrets, nor read anything in etl (the scenario's RBAC):
+    the watcher asks first (SelfSubjectAccessReviews, list then watch), sends no request
+    the server would refuse, and says so once in the one wording, naming the namespaces
+    of a kind refused in some only; configmaps are watched."""
     kube = connect(str(sim.kubeconfig_path), context="kubetui-sim-viewer")
     kinds = [
         WatchedKind("secrets", "", "v1", "Secret"),
         WatchedKind("configmaps", "", "v1", "ConfigMap"),
     ]
     before = len(sim.request_log)
-    watcher = ChurnWatcher(kube, kinds=kinds, report_interval=60)
+    watcher = ChurnWatcher(kube, namespaces, kinds=kinds, report_interval=60)
     watcher.start(lambda _: None)
     try:
         wait_for(lambda: watcher.update().sync.phase == "live", "configmaps live")
         update = watcher.update()
     finally:
         watcher.stop()
-    assert update.sync.message == "not permitted (skipped): secrets"
-    assert {r.kind for r in update.rates} == {"ConfigMap"}
+    assert update.sync.message == message
+    assert {r.kind for r in update.rates} == rated
     sent = sim.request_log[before:]
     assert not [r for r in sent if r.status == 403]
     assert not [r for r in sent if r.path.endswith("/secrets")]
-    assert sum(r.path == ACCESS_REVIEW_PATH for r in sent) == 3  # secrets: list; configmaps: both
-
-
-def test_a_kind_refused_in_some_namespaces_names_them(sim: RunningSim) -> None:
-    """The viewer may read nothing in etl: configmaps are skipped there only, and the
-    one note says where; secrets, refused everywhere, without namespaces."""
-    kube = connect(str(sim.kubeconfig_path), context="kubetui-sim-viewer")
-    kinds = [
-        WatchedKind("secrets", "", "v1", "Secret"),
-        WatchedKind("configmaps", "", "v1", "ConfigMap"),
-    ]
-    watcher = ChurnWatcher(kube, ["etl", "kubero"], kinds=kinds, report_interval=60)
-    watcher.start(lambda _: None)
-    try:
-        wait_for(lambda: watcher.update().sync.phase == "live", "configmaps live in kubero")
-        update = watcher.update()
-    finally:
-        watcher.stop()
-    assert update.sync.message == "not permitted (skipped): secrets, configmaps (in etl)"
+    assert sum(r.path == ACCESS_REVIEW_PATH for r in sent) == reviews
