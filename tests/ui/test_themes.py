@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -112,24 +113,55 @@ async def _choose_in_palette(pilot, app, name: str) -> None:  # type: ignore[no-
     await pilot.pause()
 
 
-async def test_a_theme_chosen_in_the_palette_is_kept_for_the_next_start(
-    incidents: RunningSim,
+MINE = "# mine\nread_only: false  # staging\nkeys: {pod-delete: ctrl+x}\nmax_bulk: 7\n"
+BROKEN = "read_only: [true\n# edited since the start\n"
+
+
+@pytest.mark.parametrize(
+    ("before", "name", "after", "notice"),
+    [
+        # the theme line added, the user's comments and settings kept as they were
+        pytest.param(
+            MINE,
+            "kubetui-okabe-ito",
+            MINE + 'theme: "kubetui-okabe-ito"\n',
+            "theme kubetui-okabe-ito saved in {path}",
+            id="saved",
+        ),
+        # the switch stays; only saving fails, in one line
+        pytest.param(
+            BROKEN, "kubetui-light", BROKEN, "theme not saved: {path}.*", id="malformed-kept"
+        ),
+    ],
+)
+async def test_a_theme_chosen_in_the_palette_is_saved_unless_the_config_is_malformed(
+    incidents: RunningSim, before: str, name: str, after: str, notice: str
 ) -> None:
-    from kubetui.config import config_file, load_settings
+    """``notice`` is a pattern the last notification matches whole (``.`` is no newline);
+    ``{path}`` stands for the config file."""
+    from kubetui.config import config_file
 
     path = config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    before = "# mine\nread_only: false  # staging\nkeys: {pod-delete: ctrl+x}\nmax_bulk: 7\n"
     path.write_text(before)
     app = make_app(incidents)
     async with app.run_test(size=(120, 30), notifications=True) as pilot:
         await settle(pilot)
-        await _choose_in_palette(pilot, app, "kubetui-okabe-ito")
-        assert app.theme == "kubetui-okabe-ito"
-        assert [str(n.message) for n in app._notifications][-1] == (
-            f"theme kubetui-okabe-ito saved in {path}"
-        )
-    assert path.read_text() == before + 'theme: "kubetui-okabe-ito"\n'
+        await _choose_in_palette(pilot, app, name)
+        assert app.theme == name
+        said = [str(n.message) for n in app._notifications][-1]
+    assert path.read_text() == after
+    assert re.fullmatch(notice.format(path=re.escape(str(path))), said), said
+
+
+async def test_a_saved_theme_is_used_at_the_next_start(incidents: RunningSim) -> None:
+    """The config as the palette leaves it (the case ``saved`` above) starts the next app
+    in that theme, the user's other settings read too; ``--theme`` still wins."""
+    from kubetui.config import config_file, load_settings
+
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(MINE + 'theme: "kubetui-okabe-ito"\n')
     settings = load_settings(None)
     assert (settings.theme, settings.max_bulk, settings.keys) == (
         "kubetui-okabe-ito",
@@ -141,20 +173,3 @@ async def test_a_theme_chosen_in_the_palette_is_kept_for_the_next_start(
         await settle(pilot)
         assert again.theme == "kubetui-okabe-ito"
     assert make_app(incidents, settings=settings, theme="kubetui-light").theme == "kubetui-light"
-
-
-async def test_a_malformed_config_is_never_overwritten(incidents: RunningSim) -> None:
-    from kubetui.config import config_file
-
-    path = config_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    broken = "read_only: [true\n# edited since the start\n"
-    path.write_text(broken)
-    app = make_app(incidents)
-    async with app.run_test(size=(120, 30), notifications=True) as pilot:
-        await settle(pilot)
-        await _choose_in_palette(pilot, app, "kubetui-light")
-        assert app.theme == "kubetui-light"  # the switch stays; only saving failed
-        notice = [str(n.message) for n in app._notifications][-1]
-    assert path.read_text() == broken
-    assert notice.startswith(f"theme not saved: {path}") and "\n" not in notice
