@@ -9,18 +9,15 @@ a fast inconsistent one.
 
 With ``prefetch``, the next page is requested while this one decodes: its continue token
 is read from the body's head (the API server writes ``metadata`` before ``items``), a
-daemon thread waits for the server meanwhile (the socket read releases the GIL), and
+worker thread waits for the server meanwhile (the socket read releases the GIL), and
 the decoded page's own token must match it, else the prefetched page is dropped and the
-right one fetched. The pages, and so the items, are those of the plain loop. The thread
-is a daemon and nobody joins it: a caller that gives up mid-list (the dashboard's
-reflector when the app quits) is not held until a page nobody wants has arrived.
+right one fetched. The pages, and so the items, are those of the plain loop.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import msgspec
@@ -81,6 +78,22 @@ def list_all(
     ``on_page(pages_done, remaining_item_count)`` reports progress after each page.
     ``prefetch``: request each next page while the current one decodes (module docstring).
     """
+    if not prefetch:
+        return _list(kube, path, decode, page_size, label_selector, field_selector, on_page, None)
+    with ThreadPoolExecutor(1, thread_name_prefix="kubetui-list") as worker:
+        return _list(kube, path, decode, page_size, label_selector, field_selector, on_page, worker)
+
+
+def _list(
+    kube: KubeClient,
+    path: str,
+    decode: Callable[[bytes], Page],
+    page_size: int,
+    label_selector: str | None,
+    field_selector: str | None,
+    on_page: Callable[[int, int | None], None] | None,
+    worker: ThreadPoolExecutor | None,
+) -> Listed:
     query = [
         (key, value)
         for key, value in (("labelSelector", label_selector), ("fieldSelector", field_selector))
@@ -115,8 +128,8 @@ def list_all(
                 continue
             raise
         ahead = None
-        if prefetch and paged and (following := next_token(body)):
-            ahead = (following, _ask_ahead(kube, path, params_for(following)))
+        if worker is not None and paged and (following := next_token(body)):
+            ahead = (following, worker.submit(kube.get, path, params_for(following)))
         page = decode(body)
         pages += 1
         items.extend(page.items)
@@ -126,17 +139,3 @@ def list_all(
         token = page.meta.continue_
         if not token:
             return Listed(items, page.meta.resource_version, pages, errors)
-
-
-def _ask_ahead(kube: KubeClient, path: str, params: list[tuple[str, str]]) -> Future[bytes]:
-    """``kube.get(path, params)`` in a daemon thread; its body or error in the future."""
-    future: Future[bytes] = Future()
-
-    def fetch() -> None:
-        try:
-            future.set_result(kube.get(path, params))
-        except BaseException as exc:  # delivered to the caller, who raises it
-            future.set_exception(exc)
-
-    threading.Thread(target=fetch, name="kubetui-list-ahead", daemon=True).start()
-    return future

@@ -477,13 +477,7 @@ class Reflector(threading.Thread):
     # ------------------------------------------------------------ LIST
 
     def _list(self) -> str:
-        """List every object of the scope; post them as one snapshot; return the RV.
-
-        Each next page is requested while one decodes (``list_all(prefetch=True)``): the
-        server's time for a page overlaps the client's decode and compaction instead of
-        adding to it, at the cost of a second page body alive meanwhile (~10 MB at 1000
-        Spark pods). The pages, a 410's unpaged restart and the progress are the plain
-        loop's."""
+        """List every object of the scope; post them as one snapshot; return the RV."""
         path = self.resource.path(self.namespace)
         self._count = 0
         self._last_page = False
@@ -494,7 +488,6 @@ class Reflector(threading.Thread):
             self._decode_page,
             page_size=self.page_size,
             on_page=self._listed_page,
-            prefetch=True,
         )
         if not listed.resource_version:
             raise KubeError(f"LIST {path}: the server sent no resourceVersion", 500)
