@@ -82,18 +82,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def cached_build_root(script: Path, timeout: float, error: type[Exception]) -> Path:
+    """The cache directory of one of the pinned build scripts (scripts/*/build.py) after
+    running it (a cached one returns at once); ``error`` with the script's one-line reason
+    when it fails."""
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=timeout
+    )
+    if done.returncode != 0:
+        raise error((done.stderr or done.stdout).strip().splitlines()[-1])
+    root = subprocess.run(
+        [sys.executable, str(script), "--print-root"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return Path(root)
+
+
 def build_binaries() -> tuple[Path, Path]:
     """The bin directory and kwok's stage directory, built (or found cached) by the
     pinned build script; ControlPlaneError with its one-line reason when it fails."""
-    done = subprocess.run(
-        [sys.executable, str(BUILD)], capture_output=True, text=True, timeout=3600
-    )
-    if done.returncode != 0:
-        raise ControlPlaneError((done.stderr or done.stdout).strip().splitlines()[-1])
-    root = subprocess.run(
-        [sys.executable, str(BUILD), "--print-root"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    return Path(root) / "bin", Path(root) / "kwok-stages"
+    root = cached_build_root(BUILD, 3600, ControlPlaneError)
+    return root / "bin", root / "kwok-stages"
 
 
 @dataclass

@@ -28,12 +28,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from control_plane import ControlPlane, apply
+from control_plane import ControlPlane, apply, cached_build_root
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "scripts" / "kyuubi" / "build.py"
@@ -61,15 +60,7 @@ class SparkUnavailable(RuntimeError):
 
 def resolve_spark_home() -> Path:
     """The SPARK_HOME of the pinned build script (resolved, or found cached)."""
-    done = subprocess.run(
-        [sys.executable, str(BUILD)], capture_output=True, text=True, timeout=1800
-    )
-    if done.returncode != 0:
-        raise SparkUnavailable((done.stderr or done.stdout).strip().splitlines()[-1])
-    root = subprocess.run(
-        [sys.executable, str(BUILD), "--print-root"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    return Path(root) / "spark"
+    return cached_build_root(BUILD, 1800, SparkUnavailable) / "spark"
 
 
 def grant_submitter(plane: ControlPlane, namespace: str) -> str:
