@@ -40,32 +40,42 @@ def pods_of(sim: RunningSim) -> dict[str, str]:
     }
 
 
-def cleanup(
-    sim: RunningSim, tmp_path: Path, *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {
+def _cleanup_argv(sim: RunningSim, *args: str) -> list[str]:
+    """``kubetui cleanup`` on the sim, judged at its frozen clock's now."""
+    return [
+        sys.executable,
+        "-m",
+        "kubetui",
+        "cleanup",
+        "--kubeconfig",
+        str(sim.kubeconfig_path),
+        "--now",
+        sim.state.clock.now().isoformat(),
+        *args,
+    ]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    """This environment with kubetui's state (its audit log) and config under
+    ``tmp_path``: a test reads and leaves only its own."""
+    return {
         **os.environ,
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
     }
+
+
+def cleanup(
+    sim: RunningSim, tmp_path: Path, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kubetui",
-            "cleanup",
-            "--kubeconfig",
-            str(sim.kubeconfig_path),
-            "--now",
-            sim.state.clock.now().isoformat(),
-            *args,
-        ],
+        _cleanup_argv(sim, *args),
         input=stdin,
         stdin=None if stdin is not None else subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=120,
-        env=env,
+        env=_env(tmp_path),
     )
 
 
@@ -212,28 +222,13 @@ def _interactive(sim: RunningSim, tmp_path: Path, answers: str, *args: str) -> t
     import pty
 
     leader, follower = pty.openpty()
-    env = {
-        **os.environ,
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-    }
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kubetui",
-            "cleanup",
-            "--kubeconfig",
-            str(sim.kubeconfig_path),
-            "--now",
-            sim.state.clock.now().isoformat(),
-            *args,
-        ],
+        _cleanup_argv(sim, *args),
         stdin=follower,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=_env(tmp_path),
     )
     os.close(follower)
     os.write(leader, answers.encode())
