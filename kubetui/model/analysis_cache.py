@@ -10,6 +10,13 @@ derived from it still holds: entries are keyed by ``id(pod)`` and keep the pod i
 an id cannot be reused by another object while its entry lives. Entries of pods absent
 from a snapshot are dropped.
 
+Kept per pod, as little as the dashboard can afford at 150k pods (this cache held 44 MB
+at 50k, 35 MB with the engine keys' holders as bare ids, ~20 MB now): the record by id;
+facts only for the pods they can yield a finding for (the rest share one empty
+``PodFacts``); engine keys not at all (``engine_keys`` is cheap and a record never
+changes, so they are computed again when the pod leaves or a walk reaches it); the
+holders of a key and the pods of a node as a bare id or a list (sets cost 4× per id).
+
 Per run, with n pods, c of them changed:
 
 * O(n) at C speed: the ids of the snapshot, set differences against the entries.
@@ -31,7 +38,6 @@ Not thread-safe: one ``Analyser`` serves one worker thread at a time.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from itertools import compress
@@ -39,8 +45,9 @@ from operator import is_not
 from typing import TypeVar
 
 from kubetui.model.durations import as_aware
-from kubetui.model.engines import Engine, engine_keys, engine_order, group_engines
+from kubetui.model.engines import Engine, EngineKey, engine_keys, engine_order, group_engines
 from kubetui.model.findings import (
+    NOTHING_TO_FIND,
     Finding,
     ObjectRate,
     PodFacts,
@@ -57,19 +64,7 @@ from kubetui.model.findings import (
 from kubetui.model.records import Node, Pod
 from kubetui.model.triage import Analysis
 
-_Key = tuple[str | None, str]
 K = TypeVar("K")
-
-
-class _PodEntry:
-    """One pod record and what was derived from it."""
-
-    __slots__ = ("facts", "keys", "pod")
-
-    def __init__(self, pod: Pod, facts: PodFacts, keys: tuple[_Key, ...]) -> None:
-        self.pod = pod
-        self.facts = facts
-        self.keys = keys
 
 
 class _EngineEntry:
@@ -94,15 +89,18 @@ class Analyser:
 
     def _reset(self, th: Thresholds | None) -> None:
         self._th = th
-        self._pods: dict[int, _PodEntry] = {}
+        #: the records of the last snapshot by id
+        self._pods: dict[int, Pod] = {}
         #: the last snapshot, in its order
         self._prev: list[Pod] = []
-        #: ids of the pods whose facts may yield a finding at some time
-        self._timed: set[int] = set()
-        self._on_node: defaultdict[str, set[int]] = defaultdict(set)
-        #: engine key → the id of the one pod holding it, or a set of several (most keys
+        #: facts of the pods whose facts may yield a finding at some time (by id); every
+        #: other pod's are ``NOTHING_TO_FIND``
+        self._timed: dict[int, PodFacts] = {}
+        #: node name → the id of its one pod, or a list of several
+        self._on_node: dict[str, int | list[int]] = {}
+        #: engine key → the id of the one pod holding it, or a list of several (most keys
         #: are a pod's own uid, held by that pod alone: a set each was 19 MB at 50k)
-        self._by_key: dict[_Key, int | set[int]] = {}
+        self._by_key: dict[EngineKey, int | list[int]] = {}
         self._engines: dict[int, _EngineEntry] = {}
         self._engine_of: dict[int, _EngineEntry] = {}
         self._ordered: list[_EngineEntry] | None = None
@@ -155,36 +153,38 @@ class Analyser:
         entries, th = self._pods, self._th or Thresholds()
         removed, added = self._changes(pods)
         self._prev = list(pods)
-        touched: set[_Key] = set()
+        touched: set[EngineKey] = set()
         for i in removed:
-            entry = entries.pop(i)
-            self._timed.discard(i)
-            if node := entry.pod.spec.node_name:
-                _discard(self._on_node, node, i)
-            for key in entry.keys:
+            pod = entries.pop(i)
+            self._timed.pop(i, None)
+            if node := pod.spec.node_name:
+                _unhold(self._on_node, node, i)
+            keys = set(engine_keys(pod))
+            for key in keys:
                 _unhold(self._by_key, key, i)
-            touched.update(entry.keys)
+            touched |= keys
         for pod in added:
             i = id(pod)
-            entry = entries[i] = _PodEntry(pod, pod_facts(pod, th), engine_keys(pod))
-            if entry.facts.timed(pod):
-                self._timed.add(i)
+            entries[i] = pod
+            if (facts := pod_facts(pod, th)).timed(pod):
+                self._timed[i] = facts
             if node := pod.spec.node_name:
-                self._on_node[node].add(i)
-            for key in entry.keys:
+                _hold(self._on_node, node, i)
+            keys = set(engine_keys(pod))
+            for key in keys:
                 _hold(self._by_key, key, i)
-            touched.update(entry.keys)
+            touched |= keys
         if touched or removed:
             self._regroup(touched, removed, ids)
 
-    def _regroup(self, touched: set[_Key], removed: set[int], ids: list[int]) -> None:
+    def _regroup(self, touched: set[EngineKey], removed: set[int], ids: list[int]) -> None:
         """Regroup every pod connected to a touched key; drop the engines they and the
         removed pods were in (an engine's pods are all connected, see ``engine_keys``)."""
         affected: set[int] = set()
-        seen: set[_Key] = set()
+        seen: set[EngineKey] = set()
         stack = list(touched)
         if not self._engine_of:  # nothing grouped yet: every engine pod, no walk needed
-            affected = {i for i, entry in self._pods.items() if entry.keys}
+            affected = set(_ids_held(self._by_key))
             stack = []
         while stack:
             key = stack.pop()
@@ -194,7 +194,7 @@ class Analyser:
             for i in _holders(self._by_key, key):
                 if i not in affected:
                     affected.add(i)
-                    stack += self._pods[i].keys
+                    stack += engine_keys(self._pods[i])
         for i in (*affected, *removed):
             if (old := self._engine_of.pop(i, None)) is not None:
                 self._engines.pop(id(old.engine), None)
@@ -202,11 +202,13 @@ class Analyser:
         if not affected:
             return
         # group_engines sees the pods in snapshot order, as triage.analyse gives them
-        pods = [self._pods[i].pod for i in filter(affected.__contains__, ids)]
+        pods = [self._pods[i] for i in filter(affected.__contains__, ids)]
+        # keys: the int objects the other indexes hold already (new ones were 1.4 MB at 50k)
+        held = {i: i for i in affected}
         for engine in group_engines(pods):
             entry = self._engines[id(engine)] = _EngineEntry(engine)
             for pod in engine.pods:
-                self._engine_of[id(pod)] = entry
+                self._engine_of[held[id(pod)]] = entry
         self._ordered = None
 
     def _engine_entries(self) -> list[_EngineEntry]:
@@ -230,13 +232,13 @@ class Analyser:
     ) -> list[Finding]:
         """``find_pod_findings``: the same findings in the same order."""
         node_names = node_name_set(nodes)
-        candidates = self._timed
+        timed, candidates = self._timed, self._timed.keys()
         if node_names is not None and (missing := self._on_node.keys() - node_names):
-            candidates = candidates.union(*(self._on_node[n] for n in missing))
+            candidates = candidates | {i for n in missing for i in _holders(self._on_node, n)}
         found: list[Finding] = []
         for i in filter(candidates.__contains__, ids):
-            entry = self._pods[i]
-            found += pod_findings_at(entry.pod, entry.facts, now, th, node_names)
+            facts = timed.get(i, NOTHING_TO_FIND)
+            found += pod_findings_at(self._pods[i], facts, now, th, node_names)
         for e in engines:
             if may_have_zombies(e.engine, e.oldest, now, th, known):
                 found += zombie_findings(e.engine, now, th, known)
@@ -244,38 +246,41 @@ class Analyser:
         return found
 
 
-def _discard(index: dict[K, set[int]], key: K, i: int) -> None:
-    """Take ``i`` out of ``index[key]``, and the key out once it holds nothing."""
-    ids = index[key]
-    ids.discard(i)
-    if not ids:
-        del index[key]
-
-
-def _hold(index: dict[_Key, int | set[int]], key: _Key, i: int) -> None:
-    """Record that pod ``i`` holds ``key``: a bare id while it is the only one."""
+def _hold(index: dict[K, int | list[int]], key: K, i: int) -> None:
+    """Record that pod ``i`` holds ``key`` (once: callers pass each key of a pod once):
+    a bare id while it is the only one, then a list. A list's ``remove`` is O(holders),
+    which is also what regrouping them costs."""
     held = index.get(key)
     if held is None:
         index[key] = i
-    elif isinstance(held, set):
-        held.add(i)
-    elif held != i:
-        index[key] = {held, i}
+    elif isinstance(held, list):
+        held.append(i)
+    else:
+        index[key] = [held, i]
 
 
-def _unhold(index: dict[_Key, int | set[int]], key: _Key, i: int) -> None:
+def _unhold(index: dict[K, int | list[int]], key: K, i: int) -> None:
     """Take ``i`` out of ``index[key]``, and the key out once no pod holds it."""
     held = index[key]
-    if isinstance(held, set):
-        held.discard(i)
+    if isinstance(held, list):
+        held.remove(i)
         if len(held) == 1:
-            index[key] = held.pop()
-    elif held == i:
+            index[key] = held[0]
+    else:
         del index[key]
 
 
-def _holders(index: dict[_Key, int | set[int]], key: _Key) -> Iterable[int]:
+def _holders(index: dict[K, int | list[int]], key: K) -> Iterable[int]:
     held = index.get(key)
     if held is None:
         return ()
-    return held if isinstance(held, set) else (held,)
+    return held if isinstance(held, list) else (held,)
+
+
+def _ids_held(index: dict[K, int | list[int]]) -> Iterable[int]:
+    """Every id holding some key (an id holding several comes several times)."""
+    for held in index.values():
+        if isinstance(held, list):
+            yield from held
+        else:
+            yield held

@@ -51,6 +51,8 @@ EXEC_ID_LABEL = "spark-exec-id"
 KYUUBI_TAG_LABEL = "kyuubi-unique-tag"
 DRIVER_CONTAINER = "spark-kubernetes-driver"
 OOM_KILLED = "OOMKilled"
+#: What ties pods into one engine (``engine_keys``): (namespace, label value) or a uid.
+EngineKey = tuple[str | None, str] | str
 #: Waiting reasons of a container that is simply on its way up.
 _STARTING_REASONS = frozenset({"ContainerCreating", "PodInitializing"})
 
@@ -345,22 +347,28 @@ def engine_order(engine: Engine) -> tuple[str, str, tuple[str, ...]]:
     return (engine.namespace or "", engine.id, engine.pod_names)
 
 
-def engine_keys(pod: Pod) -> tuple[tuple[str | None, str], ...]:
-    """What can tie ``pod`` to other pods in ``group_engines``, as (namespace, value):
-    its app id and Kyuubi tag, its own uid and the uids of the Pods owning it; ``()``
-    for a pod that is never part of an engine (no such label, no Pod owner).
+def engine_keys(pod: Pod) -> tuple[EngineKey, ...]:
+    """What can tie ``pod`` to other pods in ``group_engines``: its app id and Kyuubi tag
+    as (namespace, value), its own uid and the uids of the Pods owning it as the bare
+    uid strings; ``()`` for a pod that is never part of an engine (no such label, no Pod
+    owner). Uids are unique in a cluster, so they need no namespace, and the strings are
+    the record's own: ``analysis_cache.Analyser`` indexes ~one uid per engine pod, and a
+    tuple each was ~5 MB at 50k pods.
 
     ``group_engines`` only puts together pods of one namespace that share one of these
     (drivers by uid or label, driverless groups by label value), so it gives the same
-    engines when run apart on each set of pods connected by shared keys: what lets
-    ``analysis_cache.Analyser`` regroup only the pods a change touched.
+    engines when run apart on each set of pods connected by shared keys (or on any union
+    of such sets): what lets ``analysis_cache.Analyser`` regroup only the pods a change
+    touched.
     """
     ns = pod.metadata.namespace
     labels = _labels(pod)
-    keys = [(ns, v) for k in (APP_ID_LABEL, KYUUBI_TAG_LABEL) if (v := labels.get(k))]
-    keys += [(ns, r.uid) for r in pod.metadata.owner_references if r.kind == "Pod" and r.uid]
+    keys: list[EngineKey] = [
+        (ns, v) for k in (APP_ID_LABEL, KYUUBI_TAG_LABEL) if (v := labels.get(k))
+    ]
+    keys += [r.uid for r in pod.metadata.owner_references if r.kind == "Pod" and r.uid]
     if keys and pod.metadata.uid:
-        keys.append((ns, pod.metadata.uid))
+        keys.append(pod.metadata.uid)
     return tuple(keys)
 
 

@@ -456,9 +456,10 @@ class PodFacts(NamedTuple):
         return bool(self.reports) or self.failed or pod.metadata.deletion_timestamp is not None
 
 
-#: The facts of nearly every pod, one object: the dashboard's ``Analyser`` keeps a pod's
-#: facts as long as its record (50k of them held ~3.6 MB of equal tuples).
-_NOTHING_TO_FIND: Final = PodFacts((), False, None, None)
+#: The facts of nearly every pod (no finding can come from it at any time), one object:
+#: 50k equal tuples held ~3.6 MB; the dashboard's ``Analyser`` keeps facts only for the
+#: other pods and takes this one for the rest.
+NOTHING_TO_FIND: Final = PodFacts((), False, None, None)
 
 
 def pod_facts(
@@ -472,7 +473,7 @@ def pod_facts(
     reports = tuple(r for r in reports if _oom_kill(r) is not None or _crash_looping(r, th))
     failed = pod.status.phase == "Failed" and pod.metadata.deletion_timestamp is None
     if not failed:
-        return PodFacts(reports, False, None, None) if reports else _NOTHING_TO_FIND
+        return PodFacts(reports, False, None, None) if reports else NOTHING_TO_FIND
     return PodFacts(reports, True, pod_finished_at(pod), engine_state_from_pods(pod)[1])
 
 

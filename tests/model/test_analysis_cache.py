@@ -295,3 +295,27 @@ def test_now_without_zone_reads_as_utc(world: tuple[list[Pod], list[Node]]) -> N
     pods, nodes = world
     naive = DUMP_NOW.astimezone(UTC).replace(tzinfo=None)
     assert Analyser().analyse(pods, nodes, naive) == analyse(pods, nodes, naive)
+
+
+def test_keys_shared_across_namespaces_and_by_many_pods(
+    world: tuple[list[Pod], list[Node]],
+) -> None:
+    """Uids are indexed without their namespace and a key's holders go from one id to a
+    list and back: copies of one driver's executors in another namespace (same uids, same
+    owner) are walked with the originals but grouped apart, and removing them one by one
+    down to none leaves the result equal throughout."""
+    pods, nodes = world
+    executors = [p for p in pods if any(r.kind == "Pod" for r in p.metadata.owner_references)]
+    assert len(executors) >= 3
+    owner = executors[0].metadata.owner_references[0].uid
+    group = [p for p in executors if p.metadata.owner_references[0].uid == owner]
+    copies = [rep(p, metadata=rep(p.metadata, namespace="elsewhere")) for p in group]
+    analyser = Analyser()
+    snapshot = [*pods, *copies]
+    assert analyser.analyse(snapshot, nodes, DUMP_NOW) == analyse(snapshot, nodes, DUMP_NOW)
+    while copies:
+        copies.pop(0)
+        snapshot = [*pods, *copies]
+        got = analyser.analyse(snapshot, nodes, DUMP_NOW)
+        assert got == analyse(snapshot, nodes, DUMP_NOW)
+        assert len(analyser) == len(snapshot)
