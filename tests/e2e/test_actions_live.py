@@ -6,9 +6,9 @@ the real Deployment controller."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 from control_plane import ApiError, ControlPlane, apply, ensure_namespace
@@ -19,6 +19,7 @@ from kubetui.actions.plans import RESTARTED_AT, plan_delete_pod, plan_restart
 from kubetui.model.records import Pod
 from kubetui.sources.kube_client import KubeClient, connect
 from kubetui.sources.snapshot import take_snapshot
+from tests import waiting
 
 NAMESPACE = "actions"
 
@@ -35,12 +36,7 @@ def snapshot_pod(kube: KubeClient, name: str) -> tuple[Pod, list[Pod]]:
     return next(p for p in snap.pods if p.metadata.name == name), snap.pods
 
 
-def until(condition: Callable[[], object], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.25)
+until = partial(waiting.until, timeout=60, interval=0.25)
 
 
 def gone(plane: ControlPlane, name: str) -> bool:

@@ -24,8 +24,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import incidents
@@ -46,6 +47,7 @@ from kubetui.sources.kube_client import connect
 from kubetui.sources.snapshot import take_snapshot
 from kubetui.ui.cli import dashboard_app
 from tests.ui.conftest import settle
+from tests.waiting import until
 
 NAMESPACE = "kubetui-rbac"
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
@@ -66,12 +68,7 @@ def _user(name: str) -> str:
     return f"system:serviceaccount:{NAMESPACE}:{name}"
 
 
-def _until(condition: Callable[[], object], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.25)
+_until = partial(until, timeout=60, interval=0.25)
 
 
 def _kubeconfig(plane: ControlPlane, tmp: Path, account: str) -> Path:

@@ -9,8 +9,8 @@ second, so the test is deterministic and fast.
 from __future__ import annotations
 
 import random
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 
 import pytest
 
@@ -24,6 +24,7 @@ from kubetui.sources.churn import (
     discover_kinds,
 )
 from kubetui.sources.kube_client import ACCESS_REVIEW_PATH, connect
+from tests.waiting import until
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +33,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSim]:
         yield s
 
 
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+wait_for = partial(until, timeout=20.0, interval=0.02)
 
 
 def drive(sim: RunningSim, seconds: int) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import queue
-import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from tests.sim.conftest import FAST, TinyScenario
 from tests.sim.conftest import pod as pod_dict
 from tests.sources.faults import Fault
 from tests.sources.ingest_support import ClusterScopeRefused, Fed, describe_diff, in_sync
+from tests.waiting import until
 
 PASSWORD_ENV = "KUBETUI_TEST_KYUUBI_PASSWORD"
 
@@ -42,12 +43,7 @@ def kube_of(sim: RunningSim) -> KubeClient:
     return connect(str(sim.kubeconfig_path))
 
 
-def wait_for(check: Callable[[], object], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+wait_for = partial(until, timeout=15.0, interval=0.02)
 
 
 def recovered(syncs: list[SyncState], fault: Fault, *, stale: bool) -> bool:
