@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
+from functools import partial
 from pathlib import Path
 
 import msgspec
@@ -15,6 +15,7 @@ from kubetui.model.pod_status import pod_columns
 from kubetui.model.records import Pod
 from kubetui.sim.runner import RunningSim
 from tests.sim.conftest import Kubectl, find_kubectl, kubectl_for
+from tests.waiting import until
 
 
 def _rows(text: str) -> tuple[list[str], list[list[str]]]:
@@ -26,12 +27,18 @@ def _rows(text: str) -> tuple[list[str], list[list[str]]]:
     return split[0], split[1:]
 
 
-def _wait(predicate, what: str, limit: float = 15.0) -> None:
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+_wait = partial(until, timeout=15.0, interval=0.05)
+
+
+def _statuses(sim: RunningSim) -> dict[tuple[str, str], str]:
+    """(namespace, name) → the STATUS kubetui gives each pod the sim holds, at its now."""
+    now = sim.state.clock.now()
+    return {
+        (p["metadata"]["namespace"], p["metadata"]["name"]): pod_columns(
+            msgspec.convert(p, Pod), now
+        ).status
+        for p in sim.state.list("pods")
+    }
 
 
 def test_get_pods_all_namespaces_status_matches_pod_columns(
@@ -41,14 +48,7 @@ def test_get_pods_all_namespaces_status_matches_pod_columns(
     header, rows = _rows(out)
     assert header == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     printed = {(r[0], r[1]): r[3] for r in rows}
-    now = sim.state.clock.now()
-    expected = {
-        (p["metadata"]["namespace"], p["metadata"]["name"]): pod_columns(
-            msgspec.convert(p, Pod), now
-        ).status
-        for p in sim.state.list("pods")
-    }
-    assert printed == expected
+    assert printed == _statuses(sim)
     assert printed[("default", "crashy")] == "CrashLoopBackOff"
     assert printed[("default", "oom-victim")] == "OOMKilled"
 
@@ -213,13 +213,7 @@ def test_incidents_scenario_status_column_matches_pod_columns(tmp_path: Path) ->
     with running_sim("incidents", seed=1, tmp_dir=tmp_path, kyuubi=False) as sim:
         kubectl = kubectl_for(sim, tmp_path, binary)
         _, rows = _rows(kubectl.run("get", "pods", "-A").stdout)
-        now = sim.state.clock.now()
-        expected = {
-            (p["metadata"]["namespace"], p["metadata"]["name"]): pod_columns(
-                msgspec.convert(p, Pod), now
-            ).status
-            for p in sim.state.list("pods")
-        }
+        expected = _statuses(sim)
         assert {(r[0], r[1]): r[3] for r in rows} == expected
         assert len(set(expected.values())) > 3
 
