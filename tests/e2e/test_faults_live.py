@@ -301,6 +301,21 @@ def proxied_kubeconfig(plane: ControlPlane, proxy: Proxy, tmp_path: Path) -> Pat
     return path
 
 
+@contextlib.contextmanager
+def fed_through_proxy(plane: ControlPlane, tmp_path: Path) -> Iterator[tuple[Proxy, Fed]]:
+    """An ingest of NAMESPACE whose connections pass through a Proxy the test can freeze
+    or cut, yielded once in sync and live; the proxy is closed after it."""
+    proxy = Proxy(plane.port)
+    try:
+        kube = connect(str(proxied_kubeconfig(plane, proxy, tmp_path)))
+        with Fed(kube, namespaces=[NAMESPACE]) as fed:
+            fed.wait_for(lambda: in_sync(fed, plane), "the first sync")
+            fed.wait_for(lambda: fed.last(SOURCE).phase == "live", "live")
+            yield proxy, fed
+    finally:
+        proxy.close()
+
+
 def open_fds() -> tuple[int, int]:
     """(file descriptors, of which sockets) of this process."""
     fds = os.listdir("/proc/self/fd")
@@ -318,68 +333,51 @@ def test_hung_connection_turns_stale_and_the_watch_is_replaced(
     # the production 90 s.
     monkeypatch.setattr(reflector, "WATCH_READ_TIMEOUT", 4.0)
     monkeypatch.setattr(reflector, "STALE_AFTER", 3.0)
-    proxy = Proxy(control_plane.port)
-    try:
-        kube = connect(str(proxied_kubeconfig(control_plane, proxy, tmp_path)))
-        with Fed(kube, namespaces=[NAMESPACE]) as fed:
-            fed.wait_for(lambda: in_sync(fed, control_plane), "the first sync")
-            fed.wait_for(lambda: fed.last(SOURCE).phase == "live", "live")
-            proxy.frozen.set()
-            started = time.monotonic()
-            fed.wait_for(lambda: fed.last(SOURCE).phase == "stale", "stale while hung", timeout=30)
-            hung_for = time.monotonic() - started
-            churn.running.set()
-            time.sleep(1)
-            churn.pause()
-            proxy.frozen.clear()
-            proxy.cut()  # the frozen connections are dead to the client anyway
-            fed.wait_for(
-                lambda: in_sync(fed, control_plane), "the store after the hang", timeout=60
-            )
-            fed.wait_for(lambda: fed.last(SOURCE).phase == "live", "live again", timeout=60)
-        # the stream's read timeout says "reconnecting"; the re-watch's TLS handshake
-        # then hangs until the connect timeout, when it is "stale" (past STALE_AFTER)
-        bound = 4.0 + reflector.CONNECT_TIMEOUT
-        print(f"\nhung watch: stale after {hung_for:.1f} s (bound {bound:.0f} s)")
-        assert hung_for < bound + 3.0
-    finally:
-        proxy.close()
+    with fed_through_proxy(control_plane, tmp_path) as (proxy, fed):
+        proxy.frozen.set()
+        started = time.monotonic()
+        fed.wait_for(lambda: fed.last(SOURCE).phase == "stale", "stale while hung", timeout=30)
+        hung_for = time.monotonic() - started
+        churn.running.set()
+        time.sleep(1)
+        churn.pause()
+        proxy.frozen.clear()
+        proxy.cut()  # the frozen connections are dead to the client anyway
+        fed.wait_for(lambda: in_sync(fed, control_plane), "the store after the hang", timeout=60)
+        fed.wait_for(lambda: fed.last(SOURCE).phase == "live", "live again", timeout=60)
+    # the stream's read timeout says "reconnecting"; the re-watch's TLS handshake
+    # then hangs until the connect timeout, when it is "stale" (past STALE_AFTER)
+    bound = 4.0 + reflector.CONNECT_TIMEOUT
+    print(f"\nhung watch: stale after {hung_for:.1f} s (bound {bound:.0f} s)")
+    assert hung_for < bound + 3.0
 
 
 def test_100_reconnects_leave_no_thread_fd_or_socket(
     control_plane: ControlPlane, churn: Churn, tmp_path: Path
 ) -> None:
-    proxy = Proxy(control_plane.port)
-    try:
-        kube = connect(str(proxied_kubeconfig(control_plane, proxy, tmp_path)))
-        with Fed(kube, namespaces=[NAMESPACE]) as fed:
-            fed.wait_for(lambda: in_sync(fed, control_plane), "the first sync")
-            fed.wait_for(lambda: fed.last(SOURCE).phase == "live", "live")
-            time.sleep(0.5)
-            threads, (fds, sockets) = threading.active_count(), open_fds()
-            for cut in range(100):
-                watches = fed.ingest.request_counts.get("WATCH", 0)
-                proxy.cut()
-                fed.wait_for(
-                    lambda watches=watches: (
-                        fed.ingest.request_counts.get("WATCH", 0) > watches
-                        and len(proxy.pairs) >= 2
-                    ),  # the pods and nodes watches, both back
-                    f"the watches re-opened after cut {cut + 1}",
-                    timeout=30,
-                )
-                # a watch cut in its first second with no event is a "very short watch",
-                # which backs off like a failure (client-go's rule): cut a healthy one
-                time.sleep(reflector.VERY_SHORT_WATCH + 0.2)
-            fed.wait_for(lambda: in_sync(fed, control_plane), "the store after 100 cuts")
-            time.sleep(1.0)
-            after_threads, (after_fds, after_sockets) = threading.active_count(), open_fds()
-        print(
-            f"\n100 cuts: threads {threads} -> {after_threads}, fds {fds} -> {after_fds}, "
-            f"sockets {sockets} -> {after_sockets}"
-        )
-        assert after_threads <= threads
-        assert after_sockets <= sockets + 1  # the pool may hold one spare keep-alive
-        assert after_fds <= fds + 1
-    finally:
-        proxy.close()
+    with fed_through_proxy(control_plane, tmp_path) as (proxy, fed):
+        time.sleep(0.5)
+        threads, (fds, sockets) = threading.active_count(), open_fds()
+        for cut in range(100):
+            watches = fed.ingest.request_counts.get("WATCH", 0)
+            proxy.cut()
+            fed.wait_for(
+                lambda watches=watches: (
+                    fed.ingest.request_counts.get("WATCH", 0) > watches and len(proxy.pairs) >= 2
+                ),  # the pods and nodes watches, both back
+                f"the watches re-opened after cut {cut + 1}",
+                timeout=30,
+            )
+            # a watch cut in its first second with no event is a "very short watch",
+            # which backs off like a failure (client-go's rule): cut a healthy one
+            time.sleep(reflector.VERY_SHORT_WATCH + 0.2)
+        fed.wait_for(lambda: in_sync(fed, control_plane), "the store after 100 cuts")
+        time.sleep(1.0)
+        after_threads, (after_fds, after_sockets) = threading.active_count(), open_fds()
+    print(
+        f"\n100 cuts: threads {threads} -> {after_threads}, fds {fds} -> {after_fds}, "
+        f"sockets {sockets} -> {after_sockets}"
+    )
+    assert after_threads <= threads
+    assert after_sockets <= sockets + 1  # the pool may hold one spare keep-alive
+    assert after_fds <= fds + 1
