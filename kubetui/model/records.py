@@ -62,10 +62,6 @@ class Container(_Rec):
     restart_policy: str | None = None
 
 
-class SchedulingGate(_Rec):
-    name: str | None = None
-
-
 class ReadinessGate(_Rec):
     condition_type: str | None = None
 
@@ -75,10 +71,8 @@ class PodSpec(_Rec):
     containers: tuple[Container, ...] = ()
     init_containers: tuple[Container, ...] = ()
     restart_policy: str | None = None
-    termination_grace_period_seconds: int | None = None
     priority: int | None = None
     priority_class_name: str | None = None
-    scheduling_gates: tuple[SchedulingGate, ...] = ()
     readiness_gates: tuple[ReadinessGate, ...] = ()
     #: Pod-level resources (PodLevelResources, beta and on by default since v1.34).
     resources: ResourceRequirements | None = None
@@ -100,7 +94,6 @@ class StateTerminated(_Rec):
     message: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    container_id: str | None = None
 
 
 class ContainerState(_Rec):
@@ -117,7 +110,6 @@ class ContainerStatus(_Rec):
     restart_count: int | None = None
     started: bool | None = None
     image: str | None = None
-    container_id: str | None = None
 
 
 class Condition(_Rec):
@@ -144,9 +136,7 @@ class PodStatus(_Rec):
     qos_class: str | None = None
     pod_ip: str | None = msgspec.field(default=None, name="podIP")
     pod_ips: tuple[PodIP, ...] = msgspec.field(default=(), name="podIPs")
-    host_ip: str | None = msgspec.field(default=None, name="hostIP")
     nominated_node_name: str | None = None
-    start_time: datetime | None = None
 
 
 class Pod(_Rec):

@@ -151,7 +151,7 @@ class Compactor:
     they stay alive, and their ids unique, as long as the entry. The table is cleared
     when it reaches ``limit``, so churn cannot grow it without bound; sharing is only an
     optimisation, and after a clear new records share among themselves again. Unique
-    values (uids, IPs, container IDs, names) are left alone.
+    values (uids, IPs, names) are left alone.
 
     Thread-safe in the way that matters: a race between reflectors can only miss a
     chance to share.
@@ -196,10 +196,6 @@ class Compactor:
             status.phase = _intern(status.phase)
         if status.qos_class:
             status.qos_class = _intern(status.qos_class)
-        if status.host_ip:
-            status.host_ip = _intern(status.host_ip)
-        if status.start_time is not None:
-            status.start_time = self._share(status.start_time, status.start_time)
         if status.conditions:
             status.conditions = self._conditions(status.conditions)
         for statuses in (status.container_statuses, status.init_container_statuses):
