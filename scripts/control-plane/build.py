@@ -66,16 +66,8 @@ class Builder(cached_build.Progress):
         self.env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod")
 
     def go(self, args: list[str], cwd: Path) -> None:
-        with self.log_path.open("a") as log:
-            log.write(f"\n$ (cd {cwd}) go {' '.join(args)}\n")
-            log.flush()
-            done = subprocess.run(
-                ["go", *args], cwd=cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-        if done.returncode != 0:
-            raise BuildError(
-                f"go {args[0]} failed: {self.last_error()} (full output: {self.log_path})"
-            )
+        """A go command whose output all goes to the log."""
+        self._run_go(args, cwd, capture=False)
 
     def go_build(self, cwd: Path, output: str, packages: list[str], ldflags: str = "-s -w") -> None:
         """``go build -trimpath`` of ``packages`` into ``output`` (a file, or a directory
@@ -84,17 +76,28 @@ class Builder(cached_build.Progress):
 
     def go_json(self, args: list[str], cwd: Path) -> dict:
         """A go command whose stdout is one JSON object (its stderr goes to the log)."""
+        return json.loads(self._run_go(args, cwd, capture=True))
+
+    def _run_go(self, args: list[str], cwd: Path, capture: bool) -> str:
+        """``go <args>`` in ``cwd`` with its command line and stderr appended to the log,
+        and its stdout too unless ``capture`` (then it is returned); BuildError naming the
+        log's telling line when go fails."""
         with self.log_path.open("a") as log:
             log.write(f"\n$ (cd {cwd}) go {' '.join(args)}\n")
             log.flush()
             done = subprocess.run(
-                ["go", *args], cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=log, text=True
+                ["go", *args],
+                cwd=cwd,
+                env=self.env,
+                stdout=subprocess.PIPE if capture else log,
+                stderr=log if capture else subprocess.STDOUT,
+                text=True,
             )
         if done.returncode != 0:
             raise BuildError(
                 f"go {args[0]} failed: {self.last_error()} (full output: {self.log_path})"
             )
-        return json.loads(done.stdout)
+        return done.stdout or ""
 
     def last_error(self) -> str:
         return cached_build.last_error(self.log_path)
