@@ -10,10 +10,10 @@ derived from it still holds: entries are keyed by ``id(pod)`` and keep the pod i
 an id cannot be reused by another object while its entry lives. Entries of pods absent
 from a snapshot are dropped.
 
-Kept per pod, as little as the dashboard can afford at 150k pods (this cache held 44 MB
-at 50k, 35 MB with the engine keys' holders as bare ids, ~20 MB now): the record by id;
-facts only for the pods they can yield a finding for (the rest share one empty
-``PodFacts``); engine keys not at all (``engine_keys`` is cheap and a record never
+Kept per pod, as little as the dashboard can afford at 150k pods (tracemalloc at 50k:
+this cache held 44 MB, 35 MB with the engine keys' holders as bare ids, ~15 MB now): the
+record by id; facts only for the pods they can yield a finding for (the rest share one
+empty ``PodFacts``); engine keys not at all (``engine_keys`` is cheap and a record never
 changes, so they are computed again when the pod leaves or a walk reaches it); the
 holders of a key and the pods of a node as a bare id or a list (sets cost 4× per id).
 

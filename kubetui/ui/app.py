@@ -32,6 +32,7 @@ from textual.worker import Worker, WorkerState
 
 from kubetui.config import Settings, save_theme
 from kubetui.errors import UserError
+from kubetui.heap import release_free_heap
 from kubetui.logfile import close_log, open_log
 from kubetui.model.analysis_cache import Analyser
 from kubetui.model.kyuubi_join import KyuubiData, disagreement_findings, join_engines
@@ -397,9 +398,11 @@ class KubetuiApp(App[None]):
         the index's dicts) out of the collector's reach, as the ingest does after its
         first LIST: each full collection walked them again (~8 ms at 50k pods, in the
         middle of a key). Once per snapshot, after a full collection so no garbage
-        cycle is frozen forever."""
+        cycle is frozen forever. Then the heap the LISTs and the analysis freed goes
+        back to the OS (``release_free_heap``: ~11 MB of RSS at 50k pods)."""
         gc.collect()
         gc.freeze()
+        release_free_heap()
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
