@@ -13,6 +13,7 @@ from kubetui.sim.runner import RunningSim
 from kubetui.sources.kube_client import KubeError, connect
 from kubetui.sources.pod_events import PodEvent, event_age, events_query, fetch_pod_events
 from kubetui.sources.pod_logs import LogStream, log_query
+from kubetui.ui import pod_index
 from kubetui.ui.line_table import fit
 from kubetui.ui.pod_index import SORTS, PodIndex, search_key
 from kubetui.ui.rows import pod_cells, pod_row, style_for_kinds
@@ -222,6 +223,52 @@ def test_small_batches_patch_every_order_like_a_full_sort() -> None:
             store[new.metadata.uid] = new
             changed.append(new.metadata.uid)
         index.changed([u for u in changed if u not in removed], removed)
+        _check_against_a_full_sort(store, index)
+
+
+def test_orders_sorted_ahead_equal_the_sort_on_demand(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``presort_some`` builds every order in small steps (chunks, pivots, ranges) while
+    pods change in between; the result is the one-shot sort's, ties in name order."""
+    monkeypatch.setattr(pod_index, "PRESORT_CHUNK", 16)
+    monkeypatch.setattr(pod_index, "PRESORT_RANGE", 8)
+    monkeypatch.setattr(pod_index, "PRESORT_SAMPLE", 3)
+    rng = random.Random(11)
+    store, index = _index(
+        *(
+            _pod(rng.choice("abc"), f"p{i}", restarts=i % 4, minutes=i % 9, node=f"n{i % 5}")
+            for i in range(300)
+        )
+    )
+    assert not index.presorted and not index.presort_some(0.0)  # facts first
+    index.index_some(float("inf"))
+    steps = 0
+    while not index.presort_some(0.0):
+        steps += 1
+        uid = rng.choice(sorted(store))
+        if steps % 7 == 0:
+            del store[uid]
+            index.changed([], [uid])
+        else:
+            ns, name = uid.split("/")
+            store[uid] = _pod(ns, name, restarts=rng.randint(0, 5), minutes=rng.randint(0, 9))
+            added = _pod(rng.choice("abd"), f"new{steps}", node="n9")
+            store[added.metadata.uid] = added
+            index.changed([uid, added.metadata.uid], [])
+    assert steps > 20 and index.presorted
+    _check_against_a_full_sort(store, index)
+
+
+def test_a_sort_asked_for_mid_build_equals_the_sort_on_demand(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``s`` pressed while an order is being built ahead finishes (or sorts) it at once."""
+    monkeypatch.setattr(pod_index, "PRESORT_CHUNK", 4)
+    pods = [_pod("ns", f"p{i:02}", restarts=i % 3, minutes=i % 4) for i in range(40)]
+    for steps in range(0, 80, 9):
+        store, index = _index(*pods)
+        index.index_some(float("inf"))
+        for _ in range(steps):
+            index.presort_some(0.0)
         _check_against_a_full_sort(store, index)
 
 

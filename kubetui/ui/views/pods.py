@@ -18,7 +18,8 @@ from kubetui.ui.rows import PodRow, pod_row, style_for_kinds
 from kubetui.ui.views.base import View
 
 #: Background indexing: at most this long per slice, one slice per interval, so a key
-#: waits at most one slice while a big LIST's facts are computed.
+#: waits at most one slice while a big LIST's facts are computed, then while the other
+#: sort orders are built ahead.
 INDEX_SLICE: Final = 0.004
 INDEX_INTERVAL: Final = 0.006
 #: Rows whose clock-free part is kept (a few screens' worth).
@@ -118,12 +119,16 @@ class PodsView(View):
 
     def pods_changed(self, changed: Collection[str], removed: Collection[str]) -> None:
         self.index.changed(changed, removed)
-        if self.index.pending and self._indexer is None:
+        if self._indexer is None and (self.index.pending or not self.index.presorted):
             self._indexer = self.set_interval(INDEX_INTERVAL, self._index_slice)
 
     def _index_slice(self) -> None:
-        """Compute some of a big batch's facts between keys (see ``PodIndex``)."""
-        if self.index.index_some(INDEX_SLICE) and self._indexer is not None:
+        """Compute some of a big batch's facts between keys, then build the other sort
+        orders ahead, so that no key waits for either (see ``PodIndex``)."""
+        index = self.index
+        if index.pending:
+            index.index_some(INDEX_SLICE)
+        elif index.presort_some(INDEX_SLICE) and self._indexer is not None:
             self._indexer.stop()
             self._indexer = None
 
