@@ -35,11 +35,11 @@ class Snapshot:
 #: dashboard's reflector 1000. Any size gives the same items: a paged LIST is served at
 #: the resourceVersion of its first page (and restarts unpaged if a continue token
 #: expires: ``kube_list``). Each request costs the server a round trip of its own, so
-#: fewer pages list faster; each page's body (~19 MB for 2000 Spark pods) and its
-#: records before compaction are transient memory, and with the next page fetched while
-#: one decodes (``list_all(prefetch=True)``) two bodies are alive at once. Measured on
-#: the sim at 50k pods (2 loaded cores, bench/README.md): 1000 → 5.4–5.7 s and 157 MB
-#: peak, 2000 → 3.9–4.0 s and 197 MB, 5000 → 3.3–5.8 s and 264 MB.
+#: fewer pages list faster; each page's body (~15 MB for 2000 sim pods) and its
+#: records before compaction are transient memory. Measured on the sim at 50k pods (2
+#: loaded cores, bench/README.md), with the next page fetched ahead (since dropped,
+#: ``kube_list``): 1000 → 5.4–5.7 s and 157 MB peak, 2000 → 3.9–4.0 s and 197 MB, 5000 →
+#: 3.3–5.8 s and 264 MB.
 PAGE_SIZE: Final = 2000
 
 
@@ -74,7 +74,7 @@ def _pods_in(
     for namespace in namespaces:
         try:
             path = f"/api/v1/namespaces/{namespace}/pods"
-            listed = list_all(kube, path, decode, page_size=page_size, prefetch=True)
+            listed = list_all(kube, path, decode, page_size=page_size)
         except KubeError as exc:
             if exc.status != 403:
                 raise
@@ -101,7 +101,7 @@ def take_snapshot(
             raise KubeError(snap.notices[0], 403)
     else:
         try:
-            listed = list_all(kube, "/api/v1/pods", pod_page, page_size=page_size, prefetch=True)
+            listed = list_all(kube, "/api/v1/pods", pod_page, page_size=page_size)
             snap.pods.extend(listed.items)
             snap.errors.extend(listed.errors)
         except KubeError as exc:
@@ -117,7 +117,7 @@ def take_snapshot(
             _pods_in(kube, names, snap, pod_page, page_size)
     try:
         node_page = _compacting(decode_node_page, compactor.node)
-        nodes = list_all(kube, "/api/v1/nodes", node_page, page_size=page_size, prefetch=True)
+        nodes = list_all(kube, "/api/v1/nodes", node_page, page_size=page_size)
         snap.nodes = nodes.items
         snap.errors.extend(nodes.errors)
     except KubeError as exc:
