@@ -391,6 +391,8 @@ class KubetuiApp(App[None]):
             main.show_view(2)
         main.mark_stale()
         main.refresh_visible()
+        if message.version == self.data.store.version:
+            main.lay_out_hidden_views()
 
     @staticmethod
     def _freeze() -> None:

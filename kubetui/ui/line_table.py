@@ -384,7 +384,10 @@ class LineTable(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ geometry
 
     def _body_height(self) -> int:
-        return max(self.scrollable_content_region.height - 1, 1)
+        # From the size of the last layout, not the region on screen: a hidden view laid
+        # out ahead (``main_screen.lay_out_hidden``) has the one but not the other, and
+        # its cursor must stay where it is as it is reloaded there.
+        return max(self.container_size.height - self.scrollbar_size_horizontal - 1, 1)
 
     def _update_virtual_size(self) -> None:
         # Narrow, the columns fit the viewport whatever its width (a vertical scrollbar
@@ -402,6 +405,11 @@ class LineTable(ScrollView, can_focus=True):
             self.set_reactive(ScrollView.virtual_size, size)
             self._scroll_update(size)
             self.refresh()
+            # The scrollbars show this size now: the next layout pass (the filter line
+            # asks for one at each keystroke) must not update them again, which drew
+            # their new thumb in a frame of its own, one frame after the rows.
+            if self._sized is not None:
+                self._sized = (*self._sized[:2], size)
         else:
             self.virtual_size = size
 
@@ -615,6 +623,8 @@ class LineTable(ScrollView, can_focus=True):
             self._combined.clear()
         if self.keys and not self._measured:
             self._measure_screen()
+        elif self.keys:
+            self._measure_new_rows()
         # A cell outgrew its column: lay out again and draw this pass over, so a cut
         # number never reaches the screen. One layout for all the lines of a pass (a
         # layout changing midway mixed widths); widths only grow, so this settles at once.
@@ -646,6 +656,29 @@ class LineTable(ScrollView, can_focus=True):
                 for i, cell in enumerate(row.cells[: len(seen)]):
                     seen[i] = max(seen[i], _cells(single_line(cell)))
         self._seen_version += 1
+
+    def _measure_new_rows(self) -> None:
+        """Measure the shown cells of the rows on screen that have no strip yet, as
+        ``_row_strip`` will, before the pass picks its layout. A filter keystroke, a sort
+        or a page that brings a wider cell on screen then widens its column before any
+        line is drawn; found mid-pass, the widening redrew the table in a screen update
+        of its own, a frame (~17 ms) after the key's."""
+        layout = self._current_layout()
+        theme, layout_id = self.app.theme, self._layout_id
+        seen, top, version_of = self._seen, self.scroll_offset.y, self._version_of
+        for key in self.keys[top : top + self._body_height()]:
+            if self._strips.get((key, version_of(key), layout_id, theme)) is not None:
+                continue
+            row = self._row_of(key)
+            if row.banner is not None:
+                continue
+            cells = row.cells
+            for i, _, cell_width in layout.shown:
+                length = _cells(single_line(cells[i])) if i < len(cells) else 0
+                if length > seen[i]:
+                    seen[i] = length
+                    if length > cell_width:
+                        self._seen_version += 1
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

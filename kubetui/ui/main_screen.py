@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
+from textual._compositor import Compositor
 from textual.app import ComposeResult
 from textual.content import Content
+from textual.geometry import Region, Size
 from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Input
 
 from kubetui.model.engines import Engine
@@ -34,6 +38,36 @@ from kubetui.ui.views.nodes import NodesView
 from kubetui.ui.views.pods import PodsView
 
 VIEW_IDS = {1: "findings", 2: "pods", 3: "engines", 4: "nodes", 5: "hot-loops"}
+#: Hidden views are laid out one per this many seconds (``lay_out_hidden_views``).
+LAY_OUT_HIDDEN_DELAY = 0.05
+
+
+def lay_out_hidden(root: Widget, size: Size) -> None:
+    """Size ``root`` (a hidden view) and its widgets as a layout pass of the screen would
+    if it were shown at ``size``, without drawing anything.
+
+    The screen lays out only what is displayed, so a view's first showing took three or
+    four screen updates (its first layout; a second one once its table, sized, knew it
+    needed a scrollbar; the scrollbar's own), 50–70 ms after the key at 50k pods. Laid
+    out beforehand, showing it is one layout pass that changes no size: one update, as
+    for a view shown before. A pass can reveal a scrollbar that narrows a table, hence
+    a few rounds until no size or scrollbar moves."""
+    placed: dict[Widget, Region] = {}
+    for _ in range(4):
+        compositor = Compositor()
+        compositor.reflow(root, size)
+        moved = placed != (placed := {w: g.region for w, g in compositor.layers})
+        for widget, geometry in compositor.layers:
+            region_size, virtual, container = (
+                geometry.region.size,
+                geometry.virtual_size,
+                geometry.container_size,
+            )
+            if widget._size_updated(region_size, virtual, container, layout=False):
+                widget.post_message(events.Resize(region_size, virtual, container))
+                moved = True
+        if not moved:
+            return
 
 
 class KeyFooter(Footer):
@@ -106,6 +140,15 @@ class MainScreen(WriteActions, CopyActions, Screen):
         self.view_chosen = False
         #: ``w``: every column, scrolled sideways.
         self.wide = False
+        #: Views laid out with their data at the shown view's size (``_lay_out_one``),
+        #: and views the screen has shown (laid out there).
+        self._ready: set[int] = set()
+        self._shown: set[int] = set()
+        #: Set by the first ``lay_out_hidden_views``: before it, the data is not all in
+        #: and the work (the Nodes view's placement of every pod) would delay the first
+        #: paint.
+        self._lay_out_ahead = False
+        self._laying_out: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.target, self.data)
@@ -158,6 +201,48 @@ class MainScreen(WriteActions, CopyActions, Screen):
         self.query_one(StatusHeader).show()
         self._show_view_bar()
 
+    def lay_out_hidden_views(self) -> None:
+        """Lay out, in the background, every hidden view not shown yet with the data as
+        it is now (the app calls this when an analysis covering the whole store is in),
+        so that its first showing is drawn in one screen update."""
+        self._ready &= self._shown
+        self._lay_out_ahead = True
+        self._lay_out_later()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._lay_out_later()  # the hidden views, at the new size
+
+    def _lay_out_later(self) -> None:
+        if self._lay_out_ahead and self._laying_out is None:
+            self._laying_out = self.set_timer(LAY_OUT_HIDDEN_DELAY, self._lay_out_one)
+
+    def _unready(self) -> list[int]:
+        """Hidden views not yet laid out with data, or laid out at another size."""
+        size = self.current_view.outer_size
+        if not size:
+            return []
+        return [
+            number
+            for number, view in self.views.items()
+            if number != self.current and (number not in self._ready or view.outer_size != size)
+        ]
+
+    def _lay_out_one(self) -> None:
+        """Reload one hidden view and lay it out off screen (``lay_out_hidden``), off the
+        keys' path: one view per timer, so a key waits for one at most."""
+        self._laying_out = None
+        unready = self._unready()
+        if not unready:
+            return
+        view = self.views[unready[0]]
+        if view.stale:
+            view.stale = False
+            view.reload()
+        lay_out_hidden(view, self.current_view.outer_size)
+        self._ready.add(unready[0])
+        if len(unready) > 1:
+            self._lay_out_later()
+
     def _show_view_bar(self) -> None:
         view = self.current_view
         shown, total = view.counts()
@@ -182,6 +267,8 @@ class MainScreen(WriteActions, CopyActions, Screen):
         the focus move restyles nothing (see ``LineTable.watch_has_focus``)."""
         self._close_filter(keep=True)
         self.current = number
+        self._ready.add(number)  # the screen lays it out now
+        self._shown.add(number)
         self.query_one(ContentSwitcher).current = VIEW_IDS[number]
         self.current_view.table.focus()
         self.refresh_visible()
