@@ -301,6 +301,10 @@ class LineTable(ScrollView, can_focus=True):
         self._seen_version = 0
         #: The first screen of rows was measured before its first layout.
         self._measured = False
+        #: The rows on screen at the last ``_measure_new_rows``, and the rows it fetched
+        #: for this pass's strips (so a row is described once per pass).
+        self._measured_rows: Sequence[str] = ()
+        self._fetched: dict[str, Row] = {}
         self._layout: Layout | None = None
         #: What ``_layout`` was computed from: (width, wide, seen version).
         self._layout_key: tuple[int, bool, int] | None = None
@@ -566,7 +570,7 @@ class LineTable(ScrollView, can_focus=True):
         strip = self._strips.get(cache_key)
         if strip is not None:
             return strip
-        row = self._row_of(key)
+        row = self._fetched.pop(key, None) or self._row_of(key)
         if row.banner is not None:
             text = fit(row.banner, max(layout.total, width))
             strip = Strip([Segment(text, self._cell_style(row.style, None))])
@@ -641,6 +645,7 @@ class LineTable(ScrollView, can_focus=True):
                 strips = super().render_lines(crop)
         finally:
             self._drawing = None
+            self._fetched.clear()
         return strips
 
     def _measure_screen(self) -> None:
@@ -662,14 +667,21 @@ class LineTable(ScrollView, can_focus=True):
         ``_row_strip`` will, before the pass picks its layout. A filter keystroke, a sort
         or a page that brings a wider cell on screen then widens its column before any
         line is drawn; found mid-pass, the widening redrew the table in a screen update
-        of its own, a frame (~17 ms) after the key's."""
+        of its own, a frame (~17 ms) after the key's. Only when other rows came on
+        screen: a cursor move or a clock tick keeps them (a row changed in place and
+        wider is still caught mid-pass)."""
+        top = self.scroll_offset.y
+        rows = self.keys[top : top + self._body_height()]
+        if rows == self._measured_rows:
+            return
+        self._measured_rows = rows
         layout = self._current_layout()
         theme, layout_id = self.app.theme, self._layout_id
-        seen, top, version_of = self._seen, self.scroll_offset.y, self._version_of
-        for key in self.keys[top : top + self._body_height()]:
+        seen, version_of = self._seen, self._version_of
+        for key in rows:
             if self._strips.get((key, version_of(key), layout_id, theme)) is not None:
                 continue
-            row = self._row_of(key)
+            row = self._fetched[key] = self._row_of(key)
             if row.banner is not None:
                 continue
             cells = row.cells
