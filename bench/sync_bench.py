@@ -49,6 +49,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from server_child import served  # bench/, the script's own dir, is sys.path[0]
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -253,21 +255,14 @@ def _drain(store: Any, inbox: queue.Queue[Any], seconds: float) -> None:
 
 def _run_size(pods: int, page_sizes: list[int], kind: str) -> list[dict[str, Any]]:
     serve = "--serve" if kind == "sim" else "--serve-real"
-    server = subprocess.Popen(
-        [sys.executable, __file__, serve, str(pods)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdin is not None and server.stdout is not None
-    started = json.loads(server.stdout.readline())
-    kubeconfig = started["kubeconfig"]
-    if "seeded_s" in started:
-        print(f"real server: {pods} pods seeded through its API in {started['seeded_s']:.0f} s")
-    if started.get("refused"):
-        print(f"real server refused {started['refused']} writes: {started['first_refusal']}")
     rows = []
-    try:
+    with served(__file__, pods, serve) as (server, started):
+        assert server.stdin is not None and server.stdout is not None
+        kubeconfig = started["kubeconfig"]
+        if "seeded_s" in started:
+            print(f"real server: {pods} pods seeded through its API in {started['seeded_s']:.0f} s")
+        if started.get("refused"):
+            print(f"real server refused {started['refused']} writes: {started['first_refusal']}")
         configs = [(size, False) for size in page_sizes]
         configs += [(DEFAULT_PAGE_SIZE, True)] if kind == "sim" else []
         for size, churn in configs:
@@ -290,9 +285,6 @@ def _run_size(pods: int, page_sizes: list[int], kind: str) -> list[dict[str, Any
                 result["sim_writes_per_s"] = writes[0]
             client.wait()
             rows.append({"server": kind, "pods": pods, "page": size, "churn": churn, **result})
-    finally:
-        server.stdin.close()
-        server.wait(timeout=60)
     return rows
 
 
@@ -346,23 +338,13 @@ def _triage_versus_kubectl(sizes: list[int], rounds: int) -> None:
         f"rounds (wall s / MB / CPU s)"
     )
     for pods in sizes:
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(pods)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert server.stdin is not None and server.stdout is not None
-        kubeconfig = json.loads(server.stdout.readline())["kubeconfig"]
         runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in tools}
-        try:
+        with served(__file__, pods) as (_, started):
+            kubeconfig = started["kubeconfig"]
             for number in range(rounds):
                 order = list(tools) if number % 2 == 0 else list(reversed(tools))
                 for name in order:
                     runs[name].append(_one_shot(tools[name](kubeconfig), kubeconfig))
-        finally:
-            server.stdin.close()
-            server.wait(timeout=60)
         medians = {
             name: tuple(statistics.median(column) for column in zip(*r, strict=True))
             for name, r in runs.items()

@@ -46,6 +46,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from server_child import served  # bench/, the script's own dir, is sys.path[0]
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -469,23 +471,12 @@ def _run_once(server: subprocess.Popen[str], kubeconfig: str, args: argparse.Nam
 
 
 def _run_size(pods: int, args: argparse.Namespace) -> list[dict[str, Any]]:
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(pods)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdin is not None and server.stdout is not None
-    kubeconfig = json.loads(server.stdout.readline())["kubeconfig"]
     runs = []
-    try:
+    with served(__file__, pods) as (server, started):
         for n in range(args.repeat):
-            run = _run_once(server, kubeconfig, args)
+            run = _run_once(server, started["kubeconfig"], args)
             runs.append(run)
             print(f"  run {n + 1}: {json.dumps(run)}", file=sys.stderr, flush=True)
-    finally:
-        server.stdin.close()
-        server.wait(timeout=60)
     return runs
 
 
