@@ -830,6 +830,30 @@ def render(headers: list[str], rows: list[list[str]], markdown: bool) -> str:
     )
 
 
+def _table_rows(
+    results: dict[Setup, dict[str, Summary]],
+    tools_: list[Tool],
+    ours_name: str,
+    width: int,
+    cells: Callable[[Summary, Summary | None], list[str]],
+) -> list[list[str]]:
+    """One row per tool and setup: its name and setup, then ``cells(summary, ours)`` with
+    ``ours`` None for kubetui's own row (no ratio), or the failure across the row."""
+    rows = []
+    for setup, summaries in results.items():
+        ours = summaries.get(ours_name)
+        for tool in tools_:
+            s = summaries.get(tool.name)
+            if s is None:
+                continue
+            label = [f"{tool.name} {tool.version}", str(setup)]
+            if s.failure and not s.runs:
+                rows.append(label + [f"failed: {s.failure}"] + [""] * (width - 3))
+                continue
+            rows.append(label + cells(s, None if tool.name == ours_name else ours))
+    return rows
+
+
 def interactive_table(
     results: dict[Setup, dict[str, Summary]], tools_: list[Tool], markdown: bool
 ) -> str:
@@ -838,56 +862,34 @@ def interactive_table(
         "idle LIST/min", "idle pages/min", "idle WATCH/min", "idle metrics/min", "idle other/min",
         "time ratio", "peak ratio", "settled ratio",
     ]  # fmt: skip
-    rows = []
-    for setup, summaries in results.items():
-        ours = summaries.get("kubetui")
-        for tool in tools_:
-            s = summaries.get(tool.name)
-            if s is None:
-                continue
-            if s.failure and not s.runs:
-                rows.append(
-                    [f"{tool.name} {tool.version}", str(setup), f"failed: {s.failure}"]
-                    + [""] * (len(headers) - 3)
-                )
-                continue
-            per_min = s.idle_per_min
-            rows.append([
-                f"{tool.name} {tool.version}", str(setup), _num(s.complete_s, 2),
-                _num(s.peak_mb, 0), _num(s.settled_mb, 0), _num(s.idle_cpu_pct, 2),
-                *(_num(per_min.get(k)) for k in TALLIED),
-                *(("–",) * 3 if tool.name == "kubetui" or ours is None else (
-                    ratio(s.complete_s, ours.complete_s), ratio(s.peak_mb, ours.peak_mb),
-                    ratio(s.settled_mb, ours.settled_mb),
-                )),
-            ])  # fmt: skip
-    return render(headers, rows, markdown)
+
+    def cells(s: Summary, ours: Summary | None) -> list[str]:
+        per_min = s.idle_per_min
+        return [
+            _num(s.complete_s, 2), _num(s.peak_mb, 0), _num(s.settled_mb, 0),
+            _num(s.idle_cpu_pct, 2), *(_num(per_min.get(k)) for k in TALLIED),
+            *(("–",) * 3 if ours is None else (
+                ratio(s.complete_s, ours.complete_s), ratio(s.peak_mb, ours.peak_mb),
+                ratio(s.settled_mb, ours.settled_mb),
+            )),
+        ]  # fmt: skip
+
+    return render(headers, _table_rows(results, tools_, "kubetui", len(headers), cells), markdown)
 
 
 def oneshot_table(
     results: dict[Setup, dict[str, Summary]], tools_: list[Tool], markdown: bool
 ) -> str:
     headers = ["tool", "server, pods", "wall s", "peak MB", "wall ratio", "peak ratio"]
-    rows = []
-    for setup, summaries in results.items():
-        ours = summaries.get("triage")
-        for tool in tools_:
-            s = summaries.get(tool.name)
-            if s is None:
-                continue
-            if s.failure and not s.runs:
-                rows.append(
-                    [f"{tool.name} {tool.version}", str(setup), f"failed: {s.failure}", "", "", ""]
-                )
-                continue
-            mine = tool.name == "triage" or ours is None
-            rows.append([
-                f"{tool.name} {tool.version}", str(setup), _num(s.complete_s, 2),
-                _num(s.peak_mb, 0),
-                "–" if mine else ratio(s.complete_s, ours.complete_s),
-                "–" if mine else ratio(s.peak_mb, ours.peak_mb),
-            ])  # fmt: skip
-    return render(headers, rows, markdown)
+
+    def cells(s: Summary, ours: Summary | None) -> list[str]:
+        return [
+            _num(s.complete_s, 2), _num(s.peak_mb, 0),
+            "–" if ours is None else ratio(s.complete_s, ours.complete_s),
+            "–" if ours is None else ratio(s.peak_mb, ours.peak_mb),
+        ]  # fmt: skip
+
+    return render(headers, _table_rows(results, tools_, "triage", len(headers), cells), markdown)
 
 
 def api_lines(results: dict[Setup, dict[str, Summary]]) -> list[str]:
