@@ -47,6 +47,8 @@ class SyncState(msgspec.Struct, frozen=True, kw_only=True):
     items: int = 0
     #: The last error or notice, one line, already inert.
     message: str | None = None
+    #: "reconnecting"/"stale": when the source tries again (its backoff's next step).
+    retry_at: datetime | None = None
     #: The source failed ("error") after delivering data: the data is kept but no longer
     #: follows the cluster until the source is back.
     stale: bool = False

@@ -47,7 +47,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Final, Protocol
 
@@ -313,6 +313,9 @@ class Reflector(threading.Thread):
         self._failing_since: float | None = None
         #: Retry-After of the last failure, used (once) by the next wait.
         self._retry_after: float | None = None
+        #: While a failing source waits out its backoff: when it tries again (the header's
+        #: "retry in 23s"), so a long client-go style backoff is not taken for a hang.
+        self._retry_at: datetime | None = None
         self._synced = False
         #: Objects in the scope as far as this reflector knows (for SyncState.items).
         self._count = 0
@@ -384,21 +387,32 @@ class Reflector(threading.Thread):
                         return
                     self._failed(error)
                     self._first_list_done()
-                    self._sleep(self._delay())
+                    self._retry_later()
                     continue
                 self._first_list_done()
             outcome = self._watch()
             if outcome is _EXPIRED:
                 self.resource_version = None
-                self._sleep(self._delay())
+                self._retry_later()
             elif outcome is _FAILED:
-                self._sleep(self._delay())
+                self._retry_later()
 
     def _delay(self) -> float:
         """The backoff's next step, but never less than the server's Retry-After (client-go
         honours it too: rest/request.go checkWait/retryAfterSeconds)."""
         asked, self._retry_after = self._retry_after, None
         return max(self.backoff.step(), asked or 0.0)
+
+    def _retry_later(self) -> None:
+        """Wait out the backoff; a source in an outage says when it tries again."""
+        delay = self._delay()
+        if self.phase in ("reconnecting", "stale"):
+            self._retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+            self._set_phase(self.phase, message=self._message, since=self._since)
+        try:
+            self._sleep(delay)
+        finally:
+            self._retry_at = None
 
     def _sleep(self, seconds: float) -> None:
         """Wait, posting "stale" if the outage outlasts STALE_AFTER meanwhile."""
@@ -436,8 +450,14 @@ class Reflector(threading.Thread):
             self._since = datetime.now(UTC)
         self.phase = phase
         self._message = message
+        retry_at = self._retry_at if phase in ("reconnecting", "stale") else None
         sync = SyncState(
-            source=self.source, phase=phase, since=self._since, message=message, **extra
+            source=self.source,
+            phase=phase,
+            since=self._since,
+            message=message,
+            retry_at=retry_at,
+            **extra,
         )
         self.sink.send(
             ChangeBatch(

@@ -12,9 +12,10 @@ never parsed as markup.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from textual.content import Content
 from textual.widgets import Static
@@ -56,7 +57,7 @@ def progress_bar(done: int, total: int | None) -> str:
 
 
 def sync_text(state: SyncState, now: datetime) -> str:
-    """``pods listing 3/12 ▰▰▱▱▱▱``, ``nodes live``, ``pods stale 30s``,
+    """``pods listing 3/12 ▰▰▱▱▱▱``, ``nodes live``, ``pods stale 30s, retry in 12s``,
     ``metrics error (data stale): RuntimeError: boom``."""
     since = f" {human_duration(now - as_aware(state.since))}" if state.since else ""
     if state.phase == "listing":
@@ -64,7 +65,12 @@ def sync_text(state: SyncState, now: datetime) -> str:
         bar = progress_bar(state.pages_done, state.pages_total)
         return f"{state.source} listing {state.pages_done}/{total} {bar}".rstrip()
     if state.phase in ("reconnecting", "stale"):
-        return f"{state.source} {state.phase}{since}"
+        retry = ""
+        if state.retry_at is not None:
+            # Rounded up: "retry in 0s" would read as a hang while the wait lasts.
+            wait = math.ceil((as_aware(state.retry_at) - now).total_seconds())
+            retry = f", retry in {human_duration(timedelta(seconds=wait))}" if wait > 0 else ""
+        return f"{state.source} {state.phase}{since}{retry}"
     if state.phase == "error":
         text = f"{state.source} error" + (" (data stale)" if state.stale else "")
         cause = state.message or ""
@@ -96,7 +102,6 @@ class StatusHeader(Static):
 
     def show(self) -> None:
         data, target = self.data, self.target
-        now = data.now()
         scope = ",".join(target.namespaces) if target.namespaces else "all namespaces"
         if data.namespace is not None:
             scope = f"{scope} ▸ {data.namespace}"
@@ -109,7 +114,10 @@ class StatusHeader(Static):
             " · ",
         )
         store = data.store
-        sync = _sync_parts(store.sync.values(), now) or [Content.styled("connecting…", "$accent")]
+        # The sources stamp their phases with the wall clock (the demo's clock is the sim's).
+        sync = _sync_parts(store.sync.values(), datetime.now(UTC)) or [
+            Content.styled("connecting…", "$accent")
+        ]
         line1 = Content.assemble(where, Content(" · ").join(sync))
         counts = Content(f"{len(store.pods)} pods · {len(store.nodes)} nodes · ")
         # Before the counts of findings, which an 80-column line cuts: no hot loop yet

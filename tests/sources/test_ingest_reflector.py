@@ -12,6 +12,7 @@ import json
 import queue
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -236,8 +237,29 @@ def test_outage_turns_stale(monkeypatch: Any) -> None:
     refused = KubeError("cannot reach https://x: connection refused")
     batches, _ = run(Script([page(10)], [refused, refused, Stream([event("ADDED", "b", 11)])]))
     states = [b.sync for b in batches if b.sync is not None and b.sync.phase != "listing"]
-    assert [s.phase for s in states] == ["live", "reconnecting", "stale", "stale", "live"]
-    assert states[1].since == states[2].since == states[3].since  # since the outage began
+    runs = [
+        phase
+        for i, phase in enumerate(s.phase for s in states)
+        if states[i - 1].phase != phase or i == 0
+    ]
+    assert runs == ["live", "reconnecting", "stale", "live"]
+    outage = [s for s in states if s.phase in ("reconnecting", "stale")]
+    assert len({s.since for s in outage}) == 1  # since the outage began
+
+
+def test_an_outage_says_when_it_retries() -> None:
+    """Each wait of the backoff is announced with its end (the header's "retry in 23s");
+    the state after the outage carries none."""
+    refused = KubeError("cannot reach https://x: connection refused")
+    batches, _ = run(Script([page(10)], [refused, refused, Stream([event("ADDED", "b", 11)])]))
+    states = [b.sync for b in batches if b.sync is not None]
+    waiting = [s for s in states if s.retry_at is not None]
+    assert [s.phase for s in waiting] == ["reconnecting", "reconnecting"]
+    for state in waiting:  # run()'s backoff waits at most 2 ms
+        assert state.since is not None
+        assert state.since <= state.retry_at <= state.since + timedelta(seconds=5)
+    assert states[-1].phase == "live" and states[-1].retry_at is None
+    assert changes(batches) == ["ADDED b"]
 
 
 def test_an_expired_continue_token_starts_the_list_over() -> None:

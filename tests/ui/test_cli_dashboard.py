@@ -98,6 +98,24 @@ def test_demo_port_in_use(tmp_path: Path) -> None:
             SyncState(source="churn", phase="stale", since=NOW - timedelta(seconds=30)),
             "churn stale 30s",
         ),
+        (
+            SyncState(
+                source="pods",
+                phase="stale",
+                since=NOW - timedelta(seconds=30),
+                retry_at=NOW + timedelta(seconds=22.2),
+            ),
+            "pods stale 30s, retry in 23s",
+        ),
+        (
+            SyncState(
+                source="pods",
+                phase="reconnecting",
+                since=NOW - timedelta(seconds=3),
+                retry_at=NOW - timedelta(seconds=1),
+            ),
+            "pods reconnecting 3s",
+        ),
         (SyncState(source="pods/etl", phase="forbidden"), "pods/etl forbidden"),
         (SyncState(source="kyuubi", phase="error"), "kyuubi error"),
         (
