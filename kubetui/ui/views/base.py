@@ -39,7 +39,8 @@ class View(Vertical):
         return self.query_one(LineTable)
 
     def reload(self) -> None:
-        """Recompute the rows from ``self.data`` (called only while visible)."""
+        """Recompute the rows from ``self.data`` (called while visible, and once while
+        hidden to lay the view out ahead: ``MainScreen.lay_out_hidden_views``)."""
         raise NotImplementedError
 
     def set_filter(self, text: str) -> None:
